@@ -1,0 +1,1 @@
+"""Channels: join ads and money into drug channels."""

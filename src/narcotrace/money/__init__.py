@@ -1,0 +1,1 @@
+"""Money pillar: transfers, features, typologies, scores, traces."""

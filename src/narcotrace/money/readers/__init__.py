@@ -1,0 +1,1 @@
+"""Readers of transfers: one module per format, each yielding canonical rows."""

@@ -1,0 +1,1 @@
+"""Online pillar: find drug shops and courier recruitment in posts and pages."""

@@ -1,0 +1,1 @@
+"""Readers of posts: one module per format, each yielding posts with provenance."""

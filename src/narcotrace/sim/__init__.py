@@ -1,0 +1,1 @@
+"""Synthetic world: shops, ads, people, accounts, transfers and the ground truth."""

@@ -1,0 +1,35 @@
+from narcotrace import tables
+from narcotrace.workspace import Workspace
+
+
+def test_open_creates_tables_and_evidence(tmp_path):
+    with Workspace.open(tmp_path / "ws") as ws:
+        names = {n for n, _ in ws.table_counts()}
+        assert set(tables.TABLES) <= names
+        assert (tmp_path / "ws" / "evidence").is_dir()
+        assert ws.schema_version() == tables.SCHEMA_VERSION
+
+
+def test_reopen_keeps_data_and_audit(tmp_path):
+    with Workspace.open(tmp_path / "ws") as ws:
+        ws.audit("export", "x.csv", {"rows": 3}, actor="alice")
+    with Workspace.open(tmp_path / "ws") as ws:
+        row = ws.con.execute("SELECT actor, action, target FROM audit_log").fetchall()
+        assert row == [("alice", "export", "x.csv")]
+
+
+def test_migration_runs_from_older_version(tmp_path, monkeypatch):
+    with Workspace.open(tmp_path / "ws") as ws:
+        pass
+    monkeypatch.setattr(tables, "SCHEMA_VERSION", tables.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(tables.MIGRATIONS, tables.SCHEMA_VERSION,
+                        ["ALTER TABLE posts ADD COLUMN IF NOT EXISTS extra VARCHAR"])
+    with Workspace.open(tmp_path / "ws") as ws:
+        cols = [r[0] for r in ws.con.execute("DESCRIBE posts").fetchall()]
+        assert "extra" in cols
+        assert ws.schema_version() == tables.SCHEMA_VERSION
+
+
+def test_quarantine_counts(workspace):
+    n = workspace.quarantine("transfers", [("f.csv", 3, "negative amount", "a,b,-1")])
+    assert n == 1 and workspace.count("quarantine") == 1
