@@ -61,7 +61,14 @@ def _register_pillars() -> None:
 
     sim_cli.register(app)
     demo.register(app)
-    for module in ("narcotrace.online.cli", "narcotrace.money.cli", "narcotrace.channels.cli"):
+    for module in (
+        "narcotrace.online.cli",  # scan, train
+        "narcotrace.online.cli_admin",  # crawl, review, blocklist
+        "narcotrace.money.cli_ingest",  # ingest
+        "narcotrace.money.cli",  # analyze, alerts, trace, train-money
+        "narcotrace.export.registry",  # export
+        "narcotrace.channels.cli",  # channels, report
+    ):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as e:
