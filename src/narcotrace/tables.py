@@ -157,8 +157,17 @@ TABLES: dict[str, Table] = {
             ("channel", "VARCHAR", "payment channel: card_p2p, phone_p2p, salary, merchant, atm, crypto, swift, ..."),
             ("description", "VARCHAR", "payment reference, where any"),
             ("source", "VARCHAR", "file it came from"),
-            ("source_row", "BIGINT", "row in that file"),
-        ], ("transfer_id",)),
+            ("source_row", "BIGINT", "row in that file (CSV: data row, 1 = first row after the header; XML: "
+                                     "transaction number in the file)"),
+            ("file_sha256", "VARCHAR", "sha256 of the whole input file"),
+        ]),  # No PRIMARY KEY on purpose: a key index on tens of millions of VARCHAR ids costs GiBs of memory
+        #     and slows bulk inserts; ingest keeps transfer_id unique with an anti-join (money/ingest.py).
+        _t("transfer_labels", "Labels that came with the transfers (IBM 'Is Laundering', AMLSim SAR flags), for training.", [
+            ("transfer_id", "VARCHAR", "transfer labelled"),
+            ("label", "INTEGER", "1 = laundering / suspicious, 0 = not"),
+            ("typology", "VARCHAR", "pattern or alert type named by the source, where any"),
+            ("source", "VARCHAR", "ibm_aml | amlsim | file path of a labels file"),
+        ]),
         _t("alerts", "Accounts flagged for review, with score, reasons, evidence and status.", [
             ("alert_id", "VARCHAR", "unique id"),
             ("account_id", "VARCHAR", "account flagged"),
@@ -174,6 +183,40 @@ TABLES: dict[str, Table] = {
             ("updated_by", "VARCHAR", "who changed the status last"),
             ("status_reason", "VARCHAR", "why the status was last changed"),
         ], ("alert_id",)),
+        _t("alert_events", "History of every alert status change: who, when, why (new -> in_review -> confirmed/dismissed).", [
+            ("event_id", "VARCHAR", "unique id"),
+            ("alert_id", "VARCHAR", "alert changed"),
+            ("at", "TIMESTAMP", "when (UTC)"),
+            ("actor", "VARCHAR", "who"),
+            ("from_status", "VARCHAR", "status before"),
+            ("to_status", "VARCHAR", "status after"),
+            ("reason", "VARCHAR", "why"),
+        ], ("event_id",)),
+        _t("typology_hits", "Laundering shapes found in the transfers, each explained by the accounts and transfers that form it.", [
+            ("hit_id", "VARCHAR", "unique, stable id: typology, anchor account or transfer, time window"),
+            ("typology", "VARCHAR", "fan_in | fan_out | cycle | bipartite | stack | scatter_gather | gather_scatter | random_chain | rapid_pass_through | structuring"),
+            ("account_ids", "VARCHAR[]", "accounts that form the shape (anchor account first where there is one)"),
+            ("transfer_ids", "VARCHAR[]", "transfers that form the shape (at most `max_evidence` per hit)"),
+            ("amount", "DOUBLE", "money moved by the shape (base currency)"),
+            ("first_ts", "TIMESTAMP", "first transfer of the shape (UTC)"),
+            ("last_ts", "TIMESTAMP", "last transfer of the shape (UTC)"),
+            ("explanation", "VARCHAR", "one sentence saying what was found"),
+        ], ("hit_id",)),
+        _t("account_scores", "Risk score and suspected role of every account seen in transfers, from the last `analyze`.", [
+            ("account_id", "VARCHAR", "account scored"),
+            ("score", "DOUBLE", "calibrated risk 0..1 (rules-only: a rules score 0..1)"),
+            ("role", "VARCHAR", "suspected role: normal | drop | collector | exchanger | cash_out | laundering"),
+            ("role_score", "DOUBLE", "probability of the suspected role"),
+            ("typologies", "VARCHAR[]", "typologies the account takes part in"),
+            ("model_version", "VARCHAR", "model or rules version"),
+            ("scored_at", "TIMESTAMP", "when (UTC)"),
+        ], ("account_id",)),
+        _t("transfer_scores", "Risk of single transfers (both ends' scores and the shapes the transfer belongs to).", [
+            ("transfer_id", "VARCHAR", "transfer scored"),
+            ("score", "DOUBLE", "risk 0..1"),
+            ("typologies", "VARCHAR[]", "typologies the transfer is part of"),
+            ("model_version", "VARCHAR", "model or rules version"),
+        ], ("transfer_id",)),
     ]
 }
 
