@@ -3,8 +3,8 @@
 Source format: each post starts with a header line
     ### <label> <lang> <kind> [obf=a,b] [cat=a,b]
 followed by its text (may span lines). In the text:
-  [[...]]       a literal identifier: @handle, t.me/handle, e-mail, URL or bare domain (brackets dropped,
-                annotated);
+  [[...]]       a literal identifier: @handle, t.me/handle, e-mail, URL or bare domain, or tel:<phone as
+                written> (brackets and "tel:" dropped, annotated);
   {card[:sp|dash|solid|nbsp][:BIN]}, {phone[:FORMAT]}, {iban[:sp]}, {tron}, {btc}, {btc3}, {bc1q}, {bc1p},
   {eth}, {ethlow}, {ltc}, {ltcseg}, {xmr}, {onion}, {onion:http://%s/path}
                 synthetic valid identifiers (generated here, annotated);
@@ -233,6 +233,13 @@ def add(ind: dict, kind: str, value) -> None:
 
 
 def literal(raw: str, ind: dict) -> str:
+    if raw.startswith("tel:"):
+        shown = raw[4:]
+        pn = phonenumbers.parse(shown, "KZ")
+        if not phonenumbers.is_valid_number(pn):
+            raise ValueError(f"invalid phone {shown!r}")
+        add(ind, "phones", phonenumbers.format_number(pn, phonenumbers.PhoneNumberFormat.E164))
+        return shown
     if raw.startswith("@"):
         add(ind, "telegram", raw[1:].lower())
     elif m := TG_LINK.match(raw):
