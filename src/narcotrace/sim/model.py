@@ -47,6 +47,7 @@ class Shop:
     exchangers: list[str] = field(default_factory=list)  # account ids of exchangers it uses
     cash_out: list[str] = field(default_factory=list)  # account ids
     wallets: list[Wallet] = field(default_factory=list)  # shop's own crypto wallets (named in some ads)
+    foreign: list[str] = field(default_factory=list)  # account ids abroad (foreign IBANs) its collectors pay
 
 
 @dataclass
