@@ -1,0 +1,151 @@
+"""Writes transfers chunk by chunk (time order) to transfers.parquet and truth/transfers.parquet, carrying
+each account's running balance so the opening balances can honour the overdraft rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from narcotrace.sim.flows import ACTIVITIES, CHANNELS, LEGS, PATTERNS, Flows
+from narcotrace.sim.population import KZT_PER, AccountBook
+
+TRANSFERS_SCHEMA = pa.schema([
+    ("transfer_id", pa.string()), ("timestamp", pa.timestamp("us")), ("from_account", pa.string()),
+    ("to_account", pa.string()), ("from_bank", pa.string()), ("to_bank", pa.string()), ("amount", pa.float64()),
+    ("currency", pa.string()), ("amount_base", pa.float64()), ("channel", pa.string()),
+    ("description", pa.string()),
+])
+TRUTH_TRANSFERS_SCHEMA = pa.schema([
+    ("transfer_id", pa.string()), ("is_drug", pa.bool_()), ("is_laundering", pa.bool_()), ("activity", pa.string()),
+    ("leg", pa.string()), ("pattern", pa.string()), ("pattern_id", pa.string()), ("channel_id", pa.string()),
+    ("post_id", pa.string()),
+])
+
+
+def _dict_schema(schema: pa.Schema, names: set[str]) -> pa.Schema:
+    return pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in names else f
+                      for f in schema])
+
+
+def _ids(first: int, n: int, prefix: bytes = b"t", width: int = 10) -> pa.Array:
+    """t0000000001, ... built as one buffer (no Python string per row)."""
+    seq = np.arange(first, first + n, dtype=np.int64)
+    digits = (seq[:, None] // (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))) % 10 + 48
+    body = np.empty((n, width + len(prefix)), dtype=np.uint8)
+    body[:, :len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
+    body[:, len(prefix):] = digits
+    offsets = (np.arange(n + 1, dtype=np.int32) * (width + len(prefix)))
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(body.tobytes()))
+
+
+class Ledger:
+    """Time-ordered writer with running balances (KZT tiyn) per account."""
+
+    # Columns stored dictionary-encoded in the file: they repeat a lot. Readers see plain strings.
+    _DICT = {"from_account", "to_account", "from_bank", "to_bank", "currency", "channel", "description"}
+    _TDICT = {"activity", "leg", "pattern", "pattern_id", "channel_id", "post_id"}
+
+    def __init__(self, out: Path, book: AccountBook, shop_ids: list[str], post_ids: list[str],
+                 row_group: int = 1_000_000) -> None:
+        n = len(book)
+        self.n = n
+        self.balance = np.zeros(n, dtype=np.int64)
+        self.low = np.zeros(n, dtype=np.int64)  # lowest running balance relative to the opening
+        self.count_in = np.zeros(n, dtype=np.int64)
+        self.count_out = np.zeros(n, dtype=np.int64)
+        self.written = 0
+        self.acc_ids = pa.array(book.account_id, pa.string())
+        banks = sorted(set(book.bank))
+        self.bank_names = pa.array(banks, pa.string())
+        self.acc_bank = np.array([banks.index(b) for b in book.bank], dtype=np.int32)
+        ccys = sorted(set(book.currency) | {"USD"})
+        self.ccy_names = pa.array(ccys, pa.string())
+        self.acc_ccy = np.array([ccys.index(c) for c in book.currency], dtype=np.int32)
+        self.ccy_rate = np.array([KZT_PER[c] for c in ccys])
+        self.ccy_decimals = np.array([8 if c in ("BTC", "ETH") else 2 for c in ccys])
+        self.usd = ccys.index("USD")
+        self.swift = CHANNELS.index("swift")
+        self.kind_foreign = np.array([k == "foreign" for k in book.kind])
+        self.channels = pa.array(CHANNELS, pa.string())
+        self.activities = pa.array(ACTIVITIES, pa.string())
+        self.legs = pa.array(LEGS, pa.string())  # "" = none; masked as null
+        self.patterns = pa.array(PATTERNS, pa.string())
+        self.shop_ids = pa.array(shop_ids or [""], pa.string())
+        self.post_ids = pa.array(post_ids or [""], pa.string())
+        self.writer = pq.ParquetWriter(out / "transfers.parquet", _dict_schema(TRANSFERS_SCHEMA, self._DICT),
+                                       compression="zstd", store_schema=False)
+        self.truth = pq.ParquetWriter(out / "truth" / "transfers.parquet",
+                                      _dict_schema(TRUTH_TRANSFERS_SCHEMA, self._TDICT), compression="zstd",
+                                      store_schema=False)
+        self.row_group = row_group
+        self.max_pattern_id = 0
+
+    @staticmethod
+    def _dict(idx: np.ndarray, values: pa.Array, null: np.ndarray | None = None) -> pa.DictionaryArray:
+        indices = pa.array(idx.astype(np.int32), mask=null) if null is not None else pa.array(idx.astype(np.int32))
+        return pa.DictionaryArray.from_arrays(indices, values)
+
+    def write(self, f: Flows, descriptions: list[str | None]) -> None:
+        """Append a batch whose timestamps are not earlier than anything written before."""
+        if not len(f):
+            return
+        order = np.argsort(f.ts, kind="stable")
+        f = f.take(order)
+        n = len(f)
+        self._balances(f)
+        # the transfer's currency is the paying account's; money sent abroad by SWIFT goes in USD
+        ccy = self.acc_ccy[f.src]
+        ccy = np.where((f.chan == self.swift) & ~self.kind_foreign[f.src], self.usd, ccy)
+        base = f.amt / 100.0
+        scale = 10.0 ** self.ccy_decimals[ccy]
+        amount = np.round(base / self.ccy_rate[ccy] * scale) / scale
+        tid = _ids(self.written + 1, n)
+        desc_values = pa.array([d or "" for d in descriptions], pa.string())
+        batch = pa.RecordBatch.from_arrays([
+            tid,
+            pa.array(f.ts * 1_000_000, pa.timestamp("us")),
+            self._dict(f.src, self.acc_ids), self._dict(f.dst, self.acc_ids),
+            self._dict(self.acc_bank[f.src], self.bank_names), self._dict(self.acc_bank[f.dst], self.bank_names),
+            pa.array(amount, pa.float64()), self._dict(ccy, self.ccy_names), pa.array(base, pa.float64()),
+            self._dict(f.chan, self.channels), self._dict(f.desc, desc_values, f.desc == 0),
+        ], schema=self.writer.schema)
+        self.writer.write_batch(batch, row_group_size=self.row_group)
+        self.max_pattern_id = max(self.max_pattern_id, int(f.pattern_id.max(initial=0)))
+        pat_ids = pa.array([""] + [f"lp-{i:05d}" for i in range(1, self.max_pattern_id + 1)], pa.string())
+        truth = pa.RecordBatch.from_arrays([
+            tid, pa.array(f.act == ACTIVITIES.index("drug")), pa.array(f.act == ACTIVITIES.index("laundering")),
+            self._dict(f.act, self.activities), self._dict(f.leg, self.legs, f.leg == 0),
+            self._dict(f.pattern, self.patterns, f.pattern == 0),
+            self._dict(np.maximum(f.pattern_id, 0), pat_ids, f.pattern_id < 0),
+            self._dict(np.maximum(f.shop, 0), self.shop_ids, f.shop < 0),
+            self._dict(np.maximum(f.post, 0), self.post_ids, f.post < 0),
+        ], schema=self.truth.schema)
+        self.truth.write_batch(truth, row_group_size=self.row_group)
+        self.written += n
+
+    def _balances(self, f: Flows) -> None:
+        # Debit and credit entries in transfer order, grouped by account (stable sort keeps the order);
+        # running sums per account give the lowest balance each account reaches.
+        n = len(f)
+        acc = np.empty(2 * n, dtype=np.int64)
+        val = np.empty(2 * n, dtype=np.int64)
+        acc[0::2], acc[1::2] = f.src, f.dst
+        val[0::2], val[1::2] = -f.amt, f.amt
+        order = np.argsort(acc, kind="stable")
+        a, v = acc[order], val[order]
+        starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+        cs = np.cumsum(v)
+        group_base = np.repeat(cs[starts] - v[starts], np.diff(np.r_[starts, len(a)]))
+        running = self.balance[a] + (cs - group_base)
+        ga = a[starts]
+        self.low[ga] = np.minimum(self.low[ga], np.minimum.reduceat(running, starts))
+        self.balance[ga] = running[np.r_[starts[1:], len(a)] - 1]
+        self.count_in += np.bincount(f.dst, minlength=self.n)
+        self.count_out += np.bincount(f.src, minlength=self.n)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.truth.close()
