@@ -23,6 +23,8 @@ class RawPost:
     url: str | None = None
     links: list[str] = field(default_factory=list)  # hrefs (HTML links, Telegram text_link entities)
     entities: list[dict] = field(default_factory=list)  # Telegram text_entities of kind mention/phone/bank_card/...
+    # Reader-specific facts worth keeping (Telegram from_id/forwarded_from, page title, HTTP status).
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass

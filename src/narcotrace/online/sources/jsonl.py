@@ -1,0 +1,56 @@
+"""JSONL posts: one JSON object per line (`id`, `text`, optional `url`, `date`, `author`, `channel`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from narcotrace.online.sources.accounting import FileReport
+from narcotrace.online.sources.base import Quarantined, RawPost
+from narcotrace.online.sources.fields import field_map, post_from_record
+from narcotrace.online.sources.textfile import MAX_ROW_BYTES, SNIFF_BYTES, file_problem, iter_lines, sniff_encoding
+
+
+def read(path: Path, report: FileReport, *, captured_at: datetime,
+         max_row_bytes: int = MAX_ROW_BYTES) -> Iterator[RawPost | Quarantined]:
+    source = str(path)
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+        problem = file_problem(head, "JSON lines")
+        if problem:
+            report.error = problem
+            yield Quarantined(source, 0, problem)
+            return
+        enc = sniff_encoding(head)
+        report.encoding = enc.label
+        fmap_cache: dict[tuple, dict[str, str]] = {}
+        for line in iter_lines(f, enc, max_row_bytes):
+            if line.error:
+                yield Quarantined(source, line.number, line.error, line.raw[:2000].decode(enc.codec, "replace"))
+                continue
+            text = line.text or ""
+            if not text.strip():
+                report.skipped["blank lines"] += 1
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as e:
+                yield Quarantined(source, line.number, f"not valid JSON: {e.msg} at column {e.colno}", text[:2000])
+                continue
+            if not isinstance(record, dict):
+                yield Quarantined(source, line.number,
+                                  f"not a JSON object (a {type(record).__name__}); expected {{\"id\", \"text\", ...}}",
+                                  text[:2000])
+                continue
+            keys = tuple(record)
+            fmap = fmap_cache.get(keys)
+            if fmap is None:
+                fmap = fmap_cache[keys] = field_map(list(keys))
+                if len(fmap_cache) > 256:  # heterogeneous keys: don't grow without bound
+                    fmap_cache.clear()
+            yield post_from_record(record, fmap, source=source, row=line.number, raw_text=text, fmt="jsonl",
+                                   captured_at=captured_at, sha256=hashlib.sha256(line.raw).hexdigest(),
+                                   report=report)

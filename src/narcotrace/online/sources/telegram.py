@@ -1,0 +1,186 @@
+"""Telegram Desktop JSON exports (`result.json`): one chat, or a whole account (`chats.list`, `left_chats.list`).
+
+Streamed with ijson chat by chat and message by message, so a full-account export of hundreds of MB is
+never loaded whole. The chat's `name`, `type` and `id` precede its `messages` in the files Telegram Desktop
+writes (export_output_json.cpp), which is what lets a message be tagged with its chat as it streams past.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ijson
+from ijson.common import ObjectBuilder
+
+from narcotrace.online.sources.accounting import FileReport
+from narcotrace.online.sources.base import Quarantined, RawPost
+from narcotrace.online.sources.fields import parse_date
+from narcotrace.online.sources.textfile import MAX_ROW_BYTES, SNIFF_BYTES, file_problem
+
+# Entities the indicator extractor uses: Telegram already found these, with their exact extent.
+PASSED_ENTITIES = {"mention", "mention_name", "text_link", "link", "phone", "bank_card", "email"}
+
+_CHAT_PREFIXES = ("", "chats.list.item", "left_chats.list.item")
+_MESSAGE_PREFIXES = {(p + "." if p else "") + "messages.item": p for p in _CHAT_PREFIXES}
+_HEADER_KEYS = {(p + "." if p else "") + k: (p, k) for p in _CHAT_PREFIXES for k in ("name", "type", "id")}
+# Telegram launched in 2013; a unix time before that is a placeholder (some tools write "0000000000").
+_EARLIEST = 1_356_998_400
+
+
+def read(path: Path, report: FileReport, *, captured_at: datetime,
+         max_row_bytes: int = MAX_ROW_BYTES) -> Iterator[RawPost | Quarantined]:
+    source = str(path)
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+        problem = file_problem(head, "a Telegram export")
+        if problem:
+            report.error = problem
+            yield Quarantined(source, 0, problem)
+            return
+        report.encoding = "UTF-8"
+        f.seek(0)
+        chats: dict[str, dict[str, Any]] = {p: {} for p in _CHAT_PREFIXES}
+        seen_root_keys: set[str] = set()
+        builder: ObjectBuilder | None = None
+        building = ""
+        index = 0
+        n_chats = 0
+        try:
+            for prefix, event, value in ijson.parse(f, use_float=True):
+                if builder is not None:
+                    builder.event(event, value)
+                    if event == "end_map" and prefix == building:
+                        index += 1
+                        item = _message(builder.value, chats[_MESSAGE_PREFIXES[building]], source, index,
+                                        captured_at, max_row_bytes, report)
+                        if item is not None:
+                            yield item
+                        builder = None
+                    continue
+                if event == "start_map" and prefix in _MESSAGE_PREFIXES:
+                    builder, building = ObjectBuilder(), prefix
+                    builder.event(event, value)
+                elif event == "start_map" and prefix in ("chats.list.item", "left_chats.list.item"):
+                    chats[prefix] = {}
+                    n_chats += 1
+                elif prefix in _HEADER_KEYS and event in ("string", "number"):
+                    chat_prefix, key = _HEADER_KEYS[prefix]
+                    chats[chat_prefix][key] = value
+                elif prefix == "" and event == "map_key":
+                    seen_root_keys.add(value)
+        except ijson.JSONError as e:
+            reason = (f"JSON broken after message {index} ({e}); "
+                      f"{'the messages before it were read' if index else 'nothing could be read'}")
+            if index == 0 and not seen_root_keys:
+                report.error = f"not JSON ({e}); expected a Telegram Desktop export (result.json)"
+                reason = report.error
+            yield Quarantined(source, index + 1, reason)
+            return
+        if n_chats:
+            report.notes.append(f"{n_chats:,} chats")
+        if not ({"messages", "chats", "left_chats"} & seen_root_keys):
+            report.error = ("not a Telegram Desktop export: the JSON has no 'messages' (one chat) or 'chats' "
+                            "(whole account); export with Telegram Desktop > Export chat history > JSON")
+            yield Quarantined(source, 0, report.error)
+
+
+def _message(msg: Any, chat: dict[str, Any], source: str, index: int, captured_at: datetime,
+             max_row_bytes: int, report: FileReport) -> RawPost | Quarantined | None:
+    raw = json.dumps(msg, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    if not isinstance(msg, dict):
+        return Quarantined(source, index, "message is not a JSON object", raw[:2000].decode())
+    kind = msg.get("type", "message")
+    if kind == "service":
+        report.skipped["service messages"] += 1
+        return None
+    if kind != "message":
+        report.skipped[f"messages of type {kind!r}"] += 1
+        return None
+    if "id" not in msg:
+        return Quarantined(source, index, "message has no id", raw[:2000].decode())
+    if len(raw) > max_row_bytes:
+        return Quarantined(source, index, f"message is {len(raw):,} bytes, over the {max_row_bytes:,}-byte "
+                                          "limit for one post", raw[:2000].decode("utf-8", "replace"))
+    text, entities, links = message_text(msg)
+    if not text.strip():
+        report.skipped["messages without text (media, stickers)"] += 1
+        return None
+    chat_id = chat.get("id", Path(source).parent.name or "chat")
+    extra = {k: msg[k] for k in ("from_id", "forwarded_from", "saved_from", "via_bot", "reply_to_message_id",
+                                 "edited") if msg.get(k) is not None}
+    if chat.get("type"):
+        extra["chat_type"] = chat["type"]
+    return RawPost(
+        post_id=f"{chat_id}/{msg['id']}",
+        text=text,
+        source=source,
+        source_row=index,
+        source_format="telegram",
+        captured_at=captured_at,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        channel=chat.get("name") or str(chat_id),
+        author=msg.get("from") or msg.get("author") or msg.get("from_id"),
+        date=message_date(msg),
+        links=links,
+        entities=entities,
+        extra=extra,
+    )
+
+
+def message_text(msg: dict[str, Any]) -> tuple[str, list[dict], list[str]]:
+    """Text of a message, its passed-on entities (with offsets into that text) and its hidden link targets.
+
+    `text` is the message as a string, or as a list of runs (plain strings and typed objects) when it
+    has entities; `text_entities` (exports since 2021) is always a list of typed runs. The `text` field
+    wins when the two disagree, so the post's text is always exactly what the export shows.
+    """
+    text = msg.get("text", "")
+    runs: list[Any]
+    if isinstance(text, list):
+        runs = text
+    else:
+        text = text if isinstance(text, str) else ""
+        typed = msg.get("text_entities")
+        if isinstance(typed, list) and typed and "".join(
+                r.get("text", "") if isinstance(r, dict) else "" for r in typed) == text:
+            runs = typed
+        else:
+            runs = [text]
+    parts: list[str] = []
+    entities: list[dict] = []
+    links: list[str] = []
+    offset = 0
+    for run in runs:
+        if isinstance(run, str):
+            run_text, kind, extra = run, "plain", {}
+        elif isinstance(run, dict):
+            run_text = run.get("text") if isinstance(run.get("text"), str) else ""
+            kind = run.get("type", "plain")
+            extra = {k: run[k] for k in ("href", "user_id", "document_id") if k in run}
+        else:
+            continue
+        if kind in PASSED_ENTITIES:
+            entity = {"type": kind, "text": run_text, "offset": offset, "length": len(run_text), **extra}
+            entities.append(entity)
+            if kind == "text_link" and extra.get("href"):
+                links.append(extra["href"])
+        parts.append(run_text)
+        offset += len(run_text)
+    return "".join(parts), entities, links
+
+
+def message_date(msg: dict[str, Any]) -> datetime | None:
+    """`date_unixtime` (UTC) when real; else `date`, which is the exporting computer's local time."""
+    unix = msg.get("date_unixtime")
+    try:
+        seconds = int(unix) if unix is not None else 0
+    except (TypeError, ValueError):
+        seconds = 0
+    if seconds >= _EARLIEST:
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    return parse_date(msg.get("date"))
