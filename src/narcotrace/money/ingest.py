@@ -335,7 +335,7 @@ def _insert_identifiers(ws: Workspace, select_sql: str) -> int:
     before = ws.count("account_identifiers")
     ws.con.execute(f"""
         INSERT INTO account_identifiers
-        SELECT DISTINCT n.* FROM ({select_sql}) n
+        SELECT DISTINCT n.* FROM ({select_sql}) n(identifier, account_id, kind, source)
         WHERE n.identifier IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM account_identifiers x WHERE x.identifier = n.identifier AND x.account_id = n.account_id)""")
     return ws.count("account_identifiers") - before
