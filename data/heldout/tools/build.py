@@ -1,4 +1,6 @@
-"""Build data/heldout/posts.jsonl from the hand-written sources in tools/src/*.txt (reproducible).
+"""Build data/heldout/posts.jsonl from the hand-written sources in tools/src/*.txt, reproducibly.
+
+Usage: .venv/bin/python data/heldout/tools/build.py [--verify]   (--verify: only check the committed file)
 
 Source format: each post starts with a header line
     ### <label> <lang> <kind> [obf=a,b] [cat=a,b]
@@ -368,10 +370,16 @@ def build() -> list[dict]:
 
 def main() -> None:
     posts = build()
-    with OUT.open("w", encoding="utf-8") as f:
-        for p in posts:
-            p.pop("_src")
-            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    lines = []
+    for p in posts:
+        p.pop("_src")
+        lines.append(json.dumps(p, ensure_ascii=False) + "\n")
+    if "--verify" in sys.argv[1:]:
+        # Proves the committed file is exactly what the sources produce.
+        same = OUT.exists() and OUT.read_text(encoding="utf-8") == "".join(lines)
+        print(f"{OUT} {'matches' if same else 'DIFFERS FROM'} the sources ({len(posts)} posts)")
+        sys.exit(0 if same else 1)
+    OUT.write_text("".join(lines), encoding="utf-8")
     print(f"wrote {len(posts)} posts to {OUT}")
 
 
