@@ -35,7 +35,7 @@ def generate_posts(rng, shops, *, start, days, n_ordinary, cities) -> PostsResul
                 named = active[: int(rng.integers(1, len(active) + 1))]
                 text = f"{s.brand}: меф 1г 20000 тг " + " ".join(sp.card or sp.phone for sp in named)
                 r.posts.append({"id": pid, "text": text, "channel": s.handles[0], "author": s.handles[0],
-                                "date": date.isoformat(), "label": "sale"})
+                                "date": date.isoformat(), "label": "sale", "channel_id": s.shop_id})
                 for sp in named:
                     if sp.card:
                         r.indicators.append({"post_id": pid, "kind": "card", "value": sp.card,
@@ -48,7 +48,7 @@ def generate_posts(rng, shops, *, start, days, n_ordinary, cities) -> PostsResul
     for i in range(n_ordinary):
         r.posts.append({"id": f"fake-o{i:06d}", "text": "Продам велосипед", "channel": "baraholka",
                         "author": "user", "date": (start + timedelta(days=int(rng.integers(0, days)))).isoformat(),
-                        "label": "none"})
+                        "label": "none", "channel_id": None})
     return r
 
 
@@ -60,7 +60,8 @@ def write_posts(result: PostsResult, out_dir: Path, *, csv: bool = False) -> Non
         for p in result.posts:
             f.write(json.dumps({k: p[k] for k in ("id", "text", "channel", "author", "date")}, ensure_ascii=False) + "\n")
     (out_dir / "telegram" / "result.json").write_text(json.dumps({"chats": {"list": []}}), encoding="utf-8")
-    pq.write_table(pa.Table.from_pylist([{"post_id": p["id"], "label": p["label"]} for p in result.posts]),
+    pq.write_table(pa.Table.from_pylist([{"post_id": p["id"], "label": p["label"], "channel_id": p["channel_id"]}
+                                         for p in result.posts]),
                    out_dir / "truth" / "posts.parquet")
     pq.write_table(pa.Table.from_pylist(result.indicators) if result.indicators else
                    pa.table({"post_id": pa.array([], pa.string())}), out_dir / "truth" / "indicators.parquet")

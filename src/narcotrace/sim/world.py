@@ -94,6 +94,10 @@ def simulate(out: Path, *, seed: int, people: int, days: int, shops: int | None 
         posts = generate_posts(rng[2], shop_list, start=start, days=days, n_ordinary=max(300, people // 8),
                                cities=list(CITIES))
         ads = posts.ads
+        # a recruited drop whose card or phone never made it into an ad is no drop: it stays a normal account
+        named = {(a.shop_id, acc) for a in ads for acc in a.account_ids}
+        for s in shop_list:
+            s.drops = [d for d in s.drops if (s.shop_id, d.account_id) in named]
         post_ids = [a.post_id for a in ads]
         bar.advance(task)
 
@@ -103,7 +107,7 @@ def simulate(out: Path, *, seed: int, people: int, days: int, shops: int | None 
         shop_foreign = {s.shop_id: [book.account_id.index(a) for a in s.foreign] for s in shop_list}
         drug, buyers = drug_money(rng[3], pop, shop_list, ads, start, days, vocab, shop_foreign, wallet_index)
         crime_accounts = _crime_accounts(book, shop_list)
-        per_shape = max(2, round(people / 1500))
+        per_shape = max(2, round(people / 2500))
         laund, members = laundering(rng[4], pop, start_ts, days, crime_accounts, per_shape)
         special = Flows.concat([drug, laund, life.scheduled(rng[5]), life.group_collections(rng[6]),
                                 life.charities(rng[7]), life.crypto_trades(rng[8])])
