@@ -11,12 +11,19 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+def _real_posts() -> bool:
+    try:
+        import narcotrace.sim.posts  # noqa: F401
+        import narcotrace.sim.telegram  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.fixture(autouse=True)
 def _posts_generator(monkeypatch):
     """Use the real post generator when it exists, else the local stand-in (fakeposts.py)."""
-    try:
-        import narcotrace.sim.posts  # noqa: F401
-    except ImportError:
+    if not _real_posts():
         import fakeposts
 
         from narcotrace.sim import world
@@ -29,10 +36,9 @@ def _build(path: Path, **kw):
 
     from narcotrace.sim import world
 
-    try:
-        import narcotrace.sim.posts  # noqa: F401
+    if _real_posts():
         return world.simulate(path, **kw)
-    except ImportError:
+    else:
         orig = world._posts_api
         world._posts_api = lambda: (fakeposts.generate_posts, fakeposts.write_posts)
         try:

@@ -92,7 +92,7 @@ def simulate(out: Path, *, seed: int, people: int, days: int, shops: int | None 
 
         bar.update(task, description="simulate: posts and ads")
         posts = generate_posts(rng[2], shop_list, start=start, days=days, n_ordinary=max(300, people // 8),
-                               cities=list(CITIES))
+                               cities=list(CITIES), **_public_accounts(rng[2], pop, shop_list, generate_posts))
         ads = posts.ads
         # a recruited drop whose card or phone never made it into an ad is no drop: it stays a normal account
         named = {(a.shop_id, acc) for a in ads for acc in a.account_ids}
@@ -171,6 +171,22 @@ def _shop_accounts(rng: np.random.Generator, pop, shop_list, start: datetime) ->
                      role="shop_foreign")
             s.foreign.append(iban)
     return index
+
+
+def _public_accounts(rng: np.random.Generator, pop, shop_list, generate_posts) -> dict:
+    """Innocent people and businesses who post their card or phone (sellers, tutors, charities, a few more),
+    so indicators in ordinary posts point to real accounts too."""
+    import inspect
+
+    if "public_accounts" not in inspect.signature(generate_posts).parameters:
+        return {}
+    book = pop.book
+    extra = rng.choice(pop.n_people, size=max(10, pop.n_people // 100), replace=False)
+    people = np.unique(np.concatenate([pop.seller_people, extra]))
+    crime = _crime_accounts(book, shop_list)
+    idx = [int(pop.person_primary[p]) for p in people if int(pop.person_primary[p]) not in crime]
+    idx += [int(c) for c in pop.charities]
+    return {"public_accounts": [(book.account_id[i], book.card[i], book.phone[i]) for i in idx]}
 
 
 def _crime_accounts(book, shop_list) -> set[int]:
