@@ -274,7 +274,10 @@ def render(body: str, rng: random.Random) -> tuple[str, dict, list[str]]:
             label, fn = TRANSFORMS[name]
             if label not in obf:
                 obf.append(label)
-            return fn(arg, rng)
+            out = fn(arg, rng)
+            if out == arg:
+                raise ValueError(f"{label} leaves {arg!r} unchanged (fullwidth/math letters exist only for Latin)")
+            return out
         if name == "card":
             style = args[0] if args else "sp"
             d = new_card(rng, args[1] if len(args) > 1 else None)

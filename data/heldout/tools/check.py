@@ -97,8 +97,17 @@ def check_post(p: dict, errs: list[str]) -> None:
         err(f"obfuscations {p['obfuscations']}")
     if p["obfuscated"] != bool(p["obfuscations"]):
         err("obfuscated flag disagrees with obfuscations")
-    if ZW.search(t) and "zero_width" not in p["obfuscations"]:
-        err("zero-width characters but no zero_width obfuscation")
+    if bool(ZW.search(t)) != ("zero_width" in p["obfuscations"]):
+        err("zero-width characters inside words and the zero_width tag disagree")
+    seen = {"fullwidth": any("\uff01" <= ch <= "\uff5e" for ch in t),
+            "math_letters": any(0x1D400 <= ord(ch) <= 0x1D7FF for ch in t),
+            "emoji": any(ord(ch) >= 0x2600 and not 0x1D400 <= ord(ch) <= 0x1D7FF and ch.isprintable()
+                         and not ch.isalnum() for ch in t)}
+    for tag, present in seen.items():
+        if tag in p["obfuscations"] and not present:
+            err(f"tagged {tag} but the text has none")
+        if present and tag != "emoji" and tag not in p["obfuscations"]:
+            err(f"{tag} characters but no {tag} tag")
     if set(p["categories"]) - CATS:
         err(f"categories {p['categories']}")
     if p["label"] != "none" and p["label"] == "sale" and not p["categories"]:
