@@ -217,6 +217,31 @@ TABLES: dict[str, Table] = {
             ("typologies", "VARCHAR[]", "typologies the transfer is part of"),
             ("model_version", "VARCHAR", "model or rules version"),
         ], ("transfer_id",)),
+        # ---- channels ------------------------------------------------------------------------
+        _t("channels", "Drug channels: a shop with its posts and handles, the drops that collect its payments, "
+           "the collectors behind them and where the money leaves.", [
+            ("channel_id", "VARCHAR", "stable id of the channel (derived from its strongest identifier)"),
+            ("name", "VARCHAR", "brand or main handle"),
+            ("confidence", "DOUBLE", "0..1: how sure the link between the shop and its money is"),
+            ("total_volume", "DOUBLE", "drug money attributed to the channel, in the base currency (KZT)"),
+            ("first_seen", "TIMESTAMP", "first post or payment"),
+            ("last_seen", "TIMESTAMP", "last post or payment"),
+            ("cities", "VARCHAR[]", "cities named in its ads"),
+            ("n_posts", "BIGINT", "sale and recruitment posts"),
+            ("n_accounts", "BIGINT", "accounts and wallets in the channel"),
+            ("built_at", "TIMESTAMP", "when `narcotrace channels` built it (UTC)"),
+            ("version", "VARCHAR", "version of the channel builder"),
+        ], ("channel_id",)),
+        _t("channel_members", "What a channel is made of: posts, indicators and accounts, each with its role and evidence.", [
+            ("channel_id", "VARCHAR", "channel"),
+            ("member_kind", "VARCHAR", "post | indicator | account"),
+            ("member_id", "VARCHAR", "post id, canonical identifier or account id"),
+            ("role", "VARCHAR", "post: sale | recruitment; indicator: handle | bot | domain | onion | card | phone | "
+                                "wallet | ...; account: drop | collector | exchanger | cash_out | wallet"),
+            ("score", "DOUBLE", "0..1 confidence of this member's role"),
+            ("volume", "DOUBLE", "money attributed through this member (accounts), base currency"),
+            ("evidence", "JSON", "why: post ids naming it, transfer ids, trace amounts"),
+        ]),
     ]
 }
 
