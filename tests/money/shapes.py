@@ -86,3 +86,17 @@ def shapes_world(seed: int = 3) -> tuple[pd.DataFrame, dict[str, dict]]:
     stc = [b.add("struct1", f"sr{i}", 930000 + 20000 * i, T0 + hours(130 + i)) for i in range(4)]
     truth["structuring"] = {"anchor": "struct1", "transfers": set(stc)}
     return b.frame(), truth
+
+
+def load_into(ws, df: pd.DataFrame, tmp_path, accounts: pd.DataFrame | None = None) -> None:
+    """Store hand-made transfers (and accounts) in a workspace through the real ingest path."""
+    from narcotrace.money.ingest import ingest_accounts, ingest_paths
+
+    path = tmp_path / f"transfers-{len(df)}.parquet"
+    df.drop(columns=["source", "source_row"]).to_parquet(path)
+    if accounts is not None:
+        apath = tmp_path / "accounts.csv"
+        accounts.to_csv(apath, index=False)
+        ingest_accounts(ws, [apath])
+    rep = ingest_paths(ws, [path])
+    assert rep.stored == len(df), rep.reasons

@@ -195,5 +195,6 @@ def write_alerts(rows: list[dict[str, Any]], out: Path) -> None:
 
 def events(ws: Workspace, alert_id: str) -> list[dict[str, Any]]:
     cols = ["event_id", "alert_id", "at", "actor", "from_status", "to_status", "reason"]
-    rows = ws.con.execute(f"SELECT {', '.join(cols)} FROM alert_events WHERE alert_id = ? ORDER BY at", [alert_id])
+    quoted = ", ".join(f'"{c}"' for c in cols)  # `at` is an SQL keyword
+    rows = ws.con.execute(f'SELECT {quoted} FROM alert_events WHERE alert_id = ? ORDER BY "at"', [alert_id])
     return [dict(zip(cols, r)) for r in rows.fetchall()]
