@@ -1,0 +1,342 @@
+"""The drug-market lexicon as data (ru, kk, en, emoji YAML plus users' files) and its one-pass matcher.
+
+A term is a word or phrase written in normalised form (lower case, ё as е). A trailing `*` on a word
+matches any ending (`закладк*` matches закладка, закладки, закладку), words are separated by any
+whitespace, and `regex:` entries take a Python regular expression instead (matched against the
+normalised text, so write them lower-case). Cyrillic terms also match their
+common Latin transliterations ("zakladki", "shishki", "mef"), generated here, so a post written in
+translit needs no separate pass; such a match adds the flag "translit" to the post's `Normalized.flags`.
+
+All literal terms and their transliterations go into one character trie that is compiled into a single
+regular expression (shared prefixes factored out, so the engine follows one branch per position), and
+the regex terms ride in the same pattern as named groups: one `finditer` over the normalised text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from narcotrace.errors import UserError
+from narcotrace.online.normalize import Normalized
+
+BUNDLED = ("ru.yaml", "kk.yaml", "en.yaml", "emoji.yaml")
+KINDS = ("drug", "sale", "delivery", "recruitment", "payment", "contact", "price", "emoji", "negative_context")
+CATEGORIES = ("cathinones", "alpha_pvp", "amphetamine", "methamphetamine", "cocaine", "cannabis", "opioids",
+              "psychedelics", "mdma", "synthetic_cannabinoids", "prescription_pills", "dissociatives", "other")
+_DIR = Path(__file__).parent
+_MAX_VARIANTS = 24
+
+# How Russian and Kazakh letters are written in Latin by ad writers (first = most usual).
+_LATIN_OF = {
+    "а": ("a",), "б": ("b",), "в": ("v", "w"), "г": ("g",), "д": ("d",), "е": ("e",), "ж": ("zh", "j"),
+    "з": ("z",), "и": ("i",), "й": ("y", "i", "j"), "к": ("k",), "л": ("l",), "м": ("m",), "н": ("n",),
+    "о": ("o",), "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u",), "ф": ("f",),
+    "х": ("h", "kh", "x"), "ц": ("ts", "c"), "ч": ("ch",), "ш": ("sh",), "щ": ("sch", "shch"), "ъ": ("",),
+    "ы": ("y", "i"), "ь": ("", "'"), "э": ("e",), "ю": ("yu", "ju"), "я": ("ya", "ja"),
+    "ә": ("a", "ä"), "ғ": ("g", "gh"), "қ": ("q", "k"), "ң": ("n", "ng"), "ө": ("o", "ö"), "ұ": ("u",),
+    "ү": ("u", "ü"), "һ": ("h",), "і": ("i",),
+}
+_STAR = "\x00*"
+_SPACE = "\x00 "
+_END = "\x00$"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One lexicon entry as written in its file."""
+
+    term: str | None
+    regex: str | None
+    lang: str
+    kind: str
+    category: str | None
+    weight: float
+    note: str
+    source: str  # file it came from
+    translit: bool = True  # also match Latin spellings of a Cyrillic term
+
+    @property
+    def label(self) -> str:
+        return self.term if self.term is not None else f"/{self.regex}/"
+
+
+@dataclass(frozen=True, slots=True)
+class LexMatch:
+    """A lexicon term found in a post: span in the normalised text (`Normalized.text`)."""
+
+    term: str
+    kind: str
+    category: str | None
+    weight: float
+    start: int
+    end: int
+    lang: str
+    translit: bool = False  # matched through a Latin spelling of a Cyrillic term
+
+
+class Lexicon:
+    """The lexicon: terms by language and kind, compiled for one-pass matching."""
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        self.terms = list(terms)
+        self.version = _version(self.terms)
+        self._trie: dict = {}
+        regex_parts: list[str] = []
+        self._regex_terms: dict[str, Term] = {}
+        for t in self.terms:
+            if t.regex is not None:
+                name = f"r{len(self._regex_terms)}"
+                self._regex_terms[name] = t
+                regex_parts.append(f"(?P<{name}>{t.regex})")
+                continue
+            assert t.term is not None
+            _insert(self._trie, _tokens(t.term), (t, False))
+            if t.translit and _has_cyrillic(t.term):
+                for variant in _latin_variants(t.term):
+                    _insert(self._trie, _tokens(variant), (t, True))
+        trie_rx = _emit_top(self._trie)
+        parts = ([trie_rx] if trie_rx else []) + regex_parts
+        self._rx = re.compile("|".join(parts) if parts else r"(?!x)x")
+
+    # -- loading
+
+    @classmethod
+    def load(cls, extra: Sequence[Path | str] = ()) -> Lexicon:
+        """The bundled ru/kk/en/emoji lexicon plus users' YAML files (same schema), validated."""
+        terms: list[Term] = []
+        for name in BUNDLED:
+            terms.extend(_read_file(_DIR / name))
+        for path in extra:
+            terms.extend(_read_file(Path(path)))
+        return cls(terms)
+
+    # -- matching
+
+    def match(self, norm: Normalized) -> list[LexMatch]:
+        """Every term found in the normalised post, left to right, non-overlapping (longest phrase wins)."""
+        out: list[LexMatch] = []
+        for m in self._rx.finditer(norm.text):
+            name = m.lastgroup
+            if name is not None and name in self._regex_terms:
+                t = self._regex_terms[name]
+                via_translit = False
+            else:
+                found = _resolve(self._trie, m.group())
+                if found is None:  # cannot happen: the pattern is built from the same trie
+                    continue
+                t, via_translit = found
+            if via_translit:
+                norm.flags.add("translit")
+            out.append(LexMatch(t.label, t.kind, t.category, t.weight, m.start(), m.end(), t.lang, via_translit))
+        return out
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
+def categories(matches: Iterable[LexMatch]) -> list[str]:
+    """Drug categories named by the matches (drug terms and emoji), strongest first."""
+    score: dict[str, float] = {}
+    for m in matches:
+        if m.category and m.kind in ("drug", "emoji") and m.weight > 0:
+            score[m.category] = score.get(m.category, 0.0) + m.weight
+    return sorted(score, key=lambda c: (-score[c], c))
+
+
+# ---- reading and validating files ---------------------------------------------------------------
+
+
+def _read_file(path: Path) -> list[Term]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UserError(f"{path}: cannot read lexicon file ({e.strerror or e}); check the --lexicon path") from e
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: not a valid UTF-8 YAML lexicon file: {e}") from e
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: a lexicon file is a mapping with 'lang' and 'terms' (see online/lexicon/ru.yaml)")
+    file_lang = data.get("lang")
+    if "emoji" in data:
+        return [_emoji_term(path, i, e) for i, e in enumerate(data["emoji"] or [], 1)]
+    entries = data.get("terms")
+    if not isinstance(entries, list):
+        raise UserError(f"{path}: missing 'terms:' list (see online/lexicon/ru.yaml for the schema)")
+    return [_term(path, i, e, file_lang) for i, e in enumerate(entries, 1)]
+
+
+def _term(path: Path, i: int, e: object, file_lang: str | None) -> Term:
+    where = f"{path}, term #{i}"
+    if not isinstance(e, dict):
+        raise UserError(f"{where}: each term is a mapping like {{term: закладк*, kind: delivery, weight: 1.0}}")
+    unknown = set(e) - {"term", "regex", "lang", "kind", "category", "weight", "note", "translit"}
+    if unknown:
+        raise UserError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: term, regex, lang, kind, category, "
+                        "weight, note, translit")
+    term, regex = e.get("term"), e.get("regex")
+    if (term is None) == (regex is None):
+        raise UserError(f"{where}: give exactly one of 'term' or 'regex'")
+    label = term if term is not None else regex
+    where = f"{path}, term #{i} ({label!r})"
+    if term is not None:
+        term = " ".join(str(term).lower().replace("ё", "е").split())
+        if not term or not re.match(r"\w", term) or "*" in term.replace("* ", " ").rstrip("*"):
+            raise UserError(f"{where}: a term starts with a letter or digit and may use '*' only at word ends")
+    if regex is not None:
+        try:
+            compiled = re.compile(str(regex))
+        except re.error as err:
+            raise UserError(f"{where}: invalid regular expression: {err}") from err
+        if compiled.groupindex:
+            raise UserError(f"{where}: named groups are not allowed in lexicon regexes; use (?:...)")
+        if compiled.match(""):
+            raise UserError(f"{where}: the regular expression matches the empty string")
+        regex = str(regex)
+    lang = e.get("lang", file_lang)
+    if not lang:
+        raise UserError(f"{where}: no 'lang' (set it for the file or the term)")
+    kind = e.get("kind")
+    if kind not in KINDS:
+        raise UserError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    category = e.get("category")
+    if category is not None and category not in CATEGORIES:
+        raise UserError(f"{where}: category {category!r} is not one of {', '.join(CATEGORIES)}")
+    weight = e.get("weight", 1.0)
+    if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not -5 <= weight <= 5:
+        raise UserError(f"{where}: weight must be a number between -5 and 5")
+    if kind == "negative_context" and weight > 0:
+        weight = -weight  # negative context lowers the score whichever sign the author wrote
+    translit = e.get("translit", True)
+    if not isinstance(translit, bool):
+        raise UserError(f"{where}: translit must be true or false")
+    return Term(term, regex, str(lang), kind, category, float(weight), str(e.get("note", "")), str(path), translit)
+
+
+def _emoji_term(path: Path, i: int, e: object) -> Term:
+    where = f"{path}, emoji #{i}"
+    if not isinstance(e, dict) or not str(e.get("token", "")).startswith("emj_"):
+        raise UserError(f"{where}: each emoji is a mapping with char and a token starting with 'emj_'")
+    category = e.get("category")
+    if category is not None and category not in CATEGORIES:
+        raise UserError(f"{where}: category {category!r} is not one of {', '.join(CATEGORIES)}")
+    return Term(str(e["token"]), None, "emoji", "emoji", category, float(e.get("weight", 0.5)),
+                str(e.get("note", "")), str(path))
+
+
+def _version(terms: Sequence[Term]) -> str:
+    canon = json.dumps([[t.term, t.regex, t.lang, t.kind, t.category, t.weight, t.translit] for t in terms],
+                       ensure_ascii=False, separators=(",", ":"))
+    return "lex-" + hashlib.sha256(canon.encode("utf-8")).hexdigest()[:12]
+
+
+# ---- the trie and its regular expression ---------------------------------------------------------
+
+
+def _has_cyrillic(s: str) -> bool:
+    return any("\u0400" <= c <= "\u04ff" for c in s)
+
+
+def _tokens(term: str) -> list[str]:
+    out: list[str] = []
+    for i, word in enumerate(term.split(" ")):
+        if i:
+            out.append(_SPACE)
+        if word.endswith("*"):
+            out.extend(word[:-1])
+            out.append(_STAR)
+        else:
+            out.extend(word)
+    return out
+
+
+def _latin_variants(term: str) -> list[str]:
+    options = [_LATIN_OF.get(c, (c,)) for c in term]
+    out: list[str] = []
+    for combo in itertools.islice(itertools.product(*options), _MAX_VARIANTS):
+        v = "".join(combo)
+        if re.match(r"\w", v) and v not in out and v != term:
+            out.append(v)
+    return out
+
+
+def _insert(trie: dict, tokens: list[str], value: tuple[Term, bool]) -> None:
+    node = trie
+    for tok in tokens:
+        node = node.setdefault(tok, {})
+    # the first entry for a surface form wins (bundled files load first, literal before translit)
+    node.setdefault(_END, value)
+
+
+def _emit(node: dict) -> str:
+    alts = [re.escape(k) + _emit(v) for k, v in node.items() if not k.startswith("\x00")]
+    if _SPACE in node:
+        alts.append(r"\s+" + _emit(node[_SPACE]))
+    if _STAR in node:
+        alts.append(r"\w*" + _emit(node[_STAR]))
+    if _END in node:
+        alts.append("" if node.get("\x00star_end") else r"(?!\w)")
+    if not alts:
+        return ""
+    if len(alts) == 1:
+        return alts[0] if not alts[0] or _is_atom(alts[0]) else f"(?:{alts[0]})"
+    return "(?:" + "|".join(alts) + ")"
+
+
+def _is_atom(s: str) -> bool:
+    return not any(c == "|" for c in s)
+
+
+def _mark_star_ends(node: dict) -> None:
+    for k, v in node.items():
+        if k.startswith("\x00") and k != _STAR and k != _SPACE:
+            continue
+        if k == _STAR and _END in v:
+            v["\x00star_end"] = True
+        _mark_star_ends(v)
+
+
+def _emit_top(trie: dict) -> str:
+    _mark_star_ends(trie)
+    # One branch per first character, each starting with that literal, lets the regex engine skip
+    # positions whose character starts no term; (?<!\w\w) then checks that the term starts a word.
+    alts = [re.escape(k) + r"(?<!\w\w)" + _emit(v) for k, v in trie.items() if not k.startswith("\x00")]
+    return "(?:" + "|".join(alts) + ")" if alts else ""
+
+
+def _resolve(trie: dict, surface: str) -> tuple[Term, bool] | None:
+    """Which term a matched surface came from: walk the trie in the regex's own order of preference."""
+
+    def walk(node: dict, i: int) -> tuple[Term, bool] | None:
+        if i < len(surface):
+            child = node.get(surface[i])
+            if child is not None:
+                found = walk(child, i + 1)
+                if found is not None:
+                    return found
+            if _SPACE in node and surface[i].isspace():
+                j = i
+                while j < len(surface) and surface[j].isspace():
+                    j += 1
+                found = walk(node[_SPACE], j)
+                if found is not None:
+                    return found
+        if _STAR in node:
+            j = i
+            while j < len(surface) and (surface[j].isalnum() or surface[j] == "_"):
+                j += 1
+            for k in range(j, i - 1, -1):
+                found = walk(node[_STAR], k)
+                if found is not None:
+                    return found
+        if i == len(surface) and _END in node:
+            return node[_END]
+        return None
+
+    return walk(trie, 0)
