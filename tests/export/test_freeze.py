@@ -41,7 +41,7 @@ def test_only_approved_without_proposed(reviewed, run_cli, tmp_path):
     assert float(r["score"]) >= 0.5 and "rapid_pass_through" in r["typologies"]
     assert len(r["evidence_transfer_ids"].split(";")) >= 12 and "forwarded" in r["reason"]
     audit = reviewed.con.execute(
-        "SELECT details FROM audit_log WHERE action = 'freeze_list' ORDER BY "at" DESC LIMIT 1").fetchone()[0]
+        "SELECT details FROM audit_log WHERE action = 'freeze_list' ORDER BY \"at\" DESC LIMIT 1").fetchone()[0]
     assert json.loads(audit)["accounts"] == ["drop1"]
     assert reviewed.con.execute("SELECT count(*) FROM audit_log WHERE action = 'export'").fetchone()[0] == 1
 

@@ -58,7 +58,7 @@ def test_str_of_confirmed_alert_validates_and_names_its_transfers(confirmed, xsd
     assert incoming[0].findtext("t_to/to_account/swift") == "CASPKZKA"  # kaspi's BIC from banks.yaml
     assert "drop1" in root.findtext("reason")
     audit = confirmed.con.execute(
-        "SELECT details FROM audit_log WHERE action = 'goaml_str' ORDER BY "at" DESC LIMIT 1").fetchone()[0]
+        "SELECT details FROM audit_log WHERE action = 'goaml_str' ORDER BY \"at\" DESC LIMIT 1").fetchone()[0]
     details = json.loads(audit)
     assert details["transactions"] == len(txs) and details["accounts"] == ["drop1"] and details["sha256"]
 
