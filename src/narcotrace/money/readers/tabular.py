@@ -28,7 +28,7 @@ def read_csv_numbered(con: Any, path: Path, *, delim: str | None = None, skip: i
     n = next(_seq)
     table, rej, scan = f"_csv_{n}", f"_csv_rej_{n}", f"_csv_rejscan_{n}"
     opts = ["all_varchar=true", f"header={'true' if header else 'false'}", "store_rejects=true",
-            f"rejects_table={sql_str(rej)}", f"rejects_scan={sql_str(scan)}", "strict_mode=false",
+            f"rejects_table={sql_str(rej)}", f"rejects_scan={sql_str(scan)}", "strict_mode=true",
             "null_padding=false", "auto_detect=true", "max_line_size=10000000"]
     if delim:
         opts.append(f"delim={sql_str(delim)}")
@@ -42,7 +42,7 @@ def read_csv_numbered(con: Any, path: Path, *, delim: str | None = None, skip: i
     except Exception as e:  # duckdb.Error: unreadable, binary, no columns
         raise InputError(path, f"cannot read as CSV: {str(e).splitlines()[0]}") from e
     # Row numbers count only well-formed rows; shift them past the rejected ones so they match the file.
-    first = 1 + skip if header else 1 + skip - 1
+    first = skip + (1 if header else 0)  # file line of the header (0: none); data row = line - first
     has_rej = con.execute(f"SELECT count(*) FROM {rej}").fetchone()[0]
     if has_rej:
         con.execute(f"""
@@ -54,8 +54,10 @@ def read_csv_numbered(con: Any, path: Path, *, delim: str | None = None, skip: i
             UPDATE {table} SET _rn = {table}._rn + s.shift
             FROM (SELECT t._rn AS rn, s.shift FROM {table} t ASOF JOIN {table}_shift s ON t._rn >= s.thr) s
             WHERE {table}._rn = s.rn""")
-    rejected = (f"SELECT line - {first} + 1 AS source_row, 'malformed row: ' || lower(error_type::VARCHAR) || "
-                f"coalesce(' (' || error_message || ')', '') AS reason, csv_line AS raw FROM {rej}")
+    # DuckDB logs one reject per faulty column; one quarantined row per faulty line is what the user sees.
+    rejected = (f"SELECT DISTINCT ON (line) line - {first} AS source_row, 'malformed row: ' || "
+                f"lower(error_type::VARCHAR) || coalesce(' (' || error_message || ')', '') AS reason, "
+                f"csv_line AS raw FROM {rej} ORDER BY line, column_idx")
     cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "_rn"]
     return table, rejected, cols
 
