@@ -17,10 +17,21 @@ _MONTHS = ["январь", "февраль", "март", "апрель", "май
            "ноябрь", "декабрь"]
 
 
+# Kazakhstan keeps one time zone, UTC+5: people live by local hours, the data is in UTC.
+LOCAL_UTC_OFFSET_H = 5
+_WEEKDAY_UTC = np.roll(HOUR_WEEKDAY, -LOCAL_UTC_OFFSET_H)  # [h] = share of local hour h+5
+_WEEKEND_UTC = np.roll(HOUR_WEEKEND, -LOCAL_UTC_OFFSET_H)
+
+
+def _local(hour: int) -> int:
+    """Seconds after UTC midnight of a local (UTC+5) hour of the same day."""
+    return (hour - LOCAL_UTC_OFFSET_H) * 3600
+
+
 def clock(rng: np.random.Generator, day_ts: np.ndarray | int, n: int, weekend: np.ndarray | bool) -> np.ndarray:
-    """Seconds since the epoch: the given day(s) plus a time of day drawn from the hour-of-day curve."""
-    wd = rng.choice(24, size=n, p=HOUR_WEEKDAY / HOUR_WEEKDAY.sum())
-    we = rng.choice(24, size=n, p=HOUR_WEEKEND / HOUR_WEEKEND.sum())
+    """Seconds since the epoch: the given UTC day(s) plus a time drawn from the local hour-of-day curve."""
+    wd = rng.choice(24, size=n, p=_WEEKDAY_UTC / _WEEKDAY_UTC.sum())
+    we = rng.choice(24, size=n, p=_WEEKEND_UTC / _WEEKEND_UTC.sum())
     hour = np.where(weekend, we, wd)
     return np.asarray(day_ts, dtype=np.int64) + hour * 3600 + rng.integers(0, 3600, n)
 
@@ -181,7 +192,7 @@ class OrdinaryLife:
             frm = np.repeat(payers, k)
             n = len(frm)
             parts.append(Flows.make(frm, pop.suppliers[rng.integers(0, len(pop.suppliers), n)],
-                                    day_ts + rng.integers(9 * 3600, 18 * 3600, n),
+                                    day_ts + rng.integers(_local(9), _local(18), n),
                                     np.round(rng.lognormal(np.log(450_000), 1.0, n), -2) * 100,
                                     CH["iban_transfer"], ACT["b2b"],
                                     desc=self.vocab.code("Оплата по счету на оплату")))
@@ -190,13 +201,13 @@ class OrdinaryLife:
             frm = np.repeat(pop.suppliers, k)
             n = len(frm)
             parts.append(Flows.make(frm, pop.employers[rng.integers(0, len(pop.employers), n)],
-                                    day_ts + rng.integers(9 * 3600, 18 * 3600, n),
+                                    day_ts + rng.integers(_local(9), _local(18), n),
                                     np.round(rng.lognormal(np.log(900_000), 1.0, n), -2) * 100,
                                     CH["iban_transfer"], ACT["b2b"], desc=self.vocab.code("Оплата за услуги")))
         cash_m = pop.merchants[rng.random(len(pop.merchants)) < 0.15]
         n = len(cash_m)
         mcity = np.maximum(pop.merchant_city[np.searchsorted(pop.merchants, cash_m)], 0)
-        parts.append(Flows.make(self._atm(rng, mcity), cash_m, day_ts + rng.integers(10 * 3600, 20 * 3600, n),
+        parts.append(Flows.make(self._atm(rng, mcity), cash_m, day_ts + rng.integers(_local(10), _local(20), n),
                                 np.round(rng.lognormal(np.log(120_000), 0.8, n), -3) * 100, CH["cash_deposit"],
                                 ACT["cash_deposit"]))
         return Flows.concat(parts)
@@ -224,7 +235,7 @@ class OrdinaryLife:
             if n:
                 half = pop.pay_days[who, 1] >= 0
                 kzt = np.round(pop.salary[who] * np.where(half, 0.5, 1.0) * rng.normal(1, 0.03, n), -1)
-                ts = day_ts + rng.integers(9 * 3600, 14 * 3600, n)
+                ts = day_ts + rng.integers(_local(9), _local(14), n)
                 parts.append(Flows.make(pop.employers[pop.employer[who]], pop.person_primary[who], ts, kzt * 100,
                                         CH["salary"], ACT["salary"],
                                         desc=self.vocab.code(f"Заработная плата за {_MONTHS[date.month - 1]} "
@@ -331,7 +342,7 @@ class OrdinaryLife:
                 if got <= 0:
                     continue
                 to = rng.choice(np.concatenate([pop.bigticket, pop.suppliers]))
-                parts.append(Flows.make([acc], [to], [wk_end + int(rng.integers(10 * 3600, 16 * 3600))],
+                parts.append(Flows.make([acc], [to], [wk_end + int(rng.integers(_local(10), _local(16)))],
                                         [int(got * rng.uniform(0.8, 0.95)) // 100 * 100], CH["iban_transfer"],
                                         ACT["charity_forward"], desc=self.vocab.code("благотворительная помощь")))
         return Flows.concat(parts)

@@ -57,6 +57,7 @@ UTILITIES = [("electricity", "Энергосбыт", 6_500), ("water", "Водо
              ("gas", "Газ", 2_500), ("internet", "Интернет", 7_000), ("mobile", "Мобайл", 3_500),
              ("housing", "КСК", 5_000)]
 
+# Share of transfers by LOCAL hour (UTC+5); ordinary.clock shifts them to UTC.
 HOUR_WEEKDAY = np.array([.6, .35, .2, .15, .15, .3, 1, 2.5, 4, 5, 5.5, 6, 7, 6.5, 6, 6, 6, 6.5, 7.5, 8, 7.5,
                          6, 4, 2], dtype=float)
 HOUR_WEEKEND = np.array([1.2, .8, .5, .3, .2, .2, .4, .8, 1.8, 3.5, 5, 6.5, 7.5, 7.5, 7, 7, 7, 7, 7.5, 7.5, 7,
