@@ -64,3 +64,18 @@ def test_nothing_approved_writes_header_only(workspace, tmp_path):
     out = tmp_path / "f.csv"
     assert freeze.export(workspace, out, proposed=False, channel=None, schema=None) == 0
     assert out.read_text().splitlines()[0].startswith("account_id,bank,reason,score,evidence_transfer_ids")
+
+
+def test_channel_limits_to_its_accounts(reviewed, tmp_path):
+    from narcotrace.errors import UserError
+    from narcotrace.export import freeze
+
+    with pytest.raises(UserError, match="run `narcotrace channels`"):
+        freeze.export(reviewed, tmp_path / "f.csv", proposed=True, channel="ch-0001", schema=None)
+    reviewed.con.execute("INSERT INTO channel_members (channel_id, member_kind, member_id, role) VALUES "
+                         "('ch-0001', 'account', 'drop1', 'drop'), ('ch-0001', 'account', 'c0', 'collector')")
+    out = tmp_path / "f.csv"
+    freeze.export(reviewed, out, proposed=True, channel="ch-0001", schema=None)
+    assert [r["account_id"] for r in _rows(out)] == ["drop1"]  # c0's alert was dismissed
+    with pytest.raises(UserError, match="unknown channel"):
+        freeze.export(reviewed, out, proposed=True, channel="ch-9999", schema=None)

@@ -9,12 +9,11 @@ from narcotrace.workspace import Workspace
 
 
 def channel_accounts(ws: Workspace, channel: str) -> list[str]:
-    """Accounts of a drug channel, from the table `narcotrace channels` writes (channel_accounts)."""
-    exists = ws.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'channel_accounts'").fetchone()[0]
-    if not exists:
+    """Accounts of a drug channel, from the channel_members table `narcotrace channels` fills."""
+    if not ws.con.execute("SELECT count(*) FROM channel_members").fetchone()[0]:
         raise UserError(f"--channel {channel}: no drug channels in this workspace yet; run `narcotrace channels` first")
-    rows = ws.con.execute("SELECT DISTINCT account_id FROM channel_accounts WHERE channel_id = ?", [channel]).fetchall()
+    rows = ws.con.execute("SELECT DISTINCT member_id FROM channel_members WHERE channel_id = ? AND member_kind = 'account'",
+                          [channel]).fetchall()
     if not rows:
         raise UserError(f"--channel {channel}: unknown channel or it has no accounts; list channels with `narcotrace channels`")
     return [r[0] for r in rows]
