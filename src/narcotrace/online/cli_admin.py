@@ -60,7 +60,7 @@ def _decide(decision: str, ids: list[str] | None, workspace: Path, shop: str | N
         done = decide(ws, decision, ids or [], shop=shop, reason=reason, reviewer=reviewer, label=label)
     verb = "approved" if decision == "approve" else "rejected"
     console.print(f"{verb} {len(done):,} post(s)" + (f" of shop {shop}" if shop else "") + ": "
-                  + ", ".join(done[:10]) + (" ..." if len(done) > 10 else ""))
+                  + ", ".join(done[:10]) + (" ..." if len(done) > 10 else ""), soft_wrap=True)
 
 
 @review_app.command("approve")
@@ -102,12 +102,13 @@ def register(app: typer.Typer) -> None:
             result, scanned = crawl_into(
                 ws, urls, scan=scan, depth=depth, rate=rate, ignore_robots=ignore_robots, max_pages=max_pages,
                 on_page=lambda url: bar.update(task, advance=1, description=f"crawling {url[:60]}"))
-        console.print(f"user agent: {user_agent()}; robots.txt {'IGNORED' if ignore_robots else 'honoured'}")
+        console.print(f"user agent: {user_agent()}; robots.txt {'IGNORED' if ignore_robots else 'honoured'}",
+                      soft_wrap=True)
         for line in result.lines():
-            console.print(line)
+            console.print(line, soft_wrap=True)
         if scanned is not None:
             for line in (scanned.lines() if hasattr(scanned, "lines") else [str(scanned)]):
-                console.print(line)
+                console.print(line, soft_wrap=True)
         elif scan and not result.fetched:
             err_console.print("nothing fetched, nothing to scan")
 
@@ -131,7 +132,7 @@ def register(app: typer.Typer) -> None:
         with Workspace.open(workspace, create=False) as ws:
             n = write_blocklist(ws, fmt, out, proposed=proposed, min_score=min_score, zone=zone, allow=allow or [])
         what = "approved and proposed" if proposed else "approved"
-        console.print(f"wrote {n:,} {what} entries to {out} ({fmt})")
+        console.print(f"wrote {n:,} {what} entries to {out} ({fmt})", soft_wrap=True)
         if n == 0 and not proposed:
             err_console.print("no approved sale posts yet: approve some with `narcotrace review approve`, "
                               "or add --proposed")
