@@ -1,0 +1,85 @@
+"""Contact and payment indicators in posts: find, validate and normalise them.
+
+`extract(text, entities=..., links=...)` runs one extractor per kind (a module each, under
+`base.Extractor`) in an order that lets the stricter ones claim their characters first: Telegram links,
+e-mails, URLs and domains, onion addresses, IBANs, crypto addresses, cards, phones, then @mentions and
+"телега: handle" contacts. Telegram export entities and HTML links are scanned too; what they add
+that the text does not show gets offsets -1.
+
+`as_contract(indicators)` gives the `indicators` object of `narcotrace scan --out` lines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+from narcotrace.online.indicators.cards import Cards
+from narcotrace.online.indicators.crypto import Crypto
+from narcotrace.online.indicators.ibans import Ibans
+from narcotrace.online.indicators.phones import Phones
+from narcotrace.online.indicators.telegram import TelegramLinks, TelegramMentions
+from narcotrace.online.indicators.web import Emails, Onions, Urls
+
+__all__ = ["EXTRACTOR_VERSION", "EXTRACTORS", "Indicator", "as_contract", "extract"]
+
+EXTRACTOR_VERSION = "indicators-1.0"
+
+EXTRACTORS: tuple[Extractor, ...] = (
+    TelegramLinks(), Emails(), Urls(), Onions(), Ibans(), Crypto(), Cards(), Phones(), TelegramMentions(),
+)
+
+# Telegram export entity types whose text (or href) is an indicator.
+_ENTITY_TYPES = {"mention", "text_link", "phone", "bank_card", "link", "url", "email"}
+
+
+def _scan(text: str) -> list[Indicator]:
+    scan = Scan(text)
+    for extractor in EXTRACTORS:
+        for ind in extractor.extract(scan):
+            scan.add(ind)
+    scan.found.sort(key=lambda i: (i.start, i.kind != "url"))
+    return scan.found
+
+
+def extract(text: str, *, entities: list[dict] | None = None, links: list[str] | None = None) -> list[Indicator]:
+    """Every indicator in a post's text, plus those only in its Telegram entities or HTML links."""
+    found = _scan(text)
+    extra: list[str] = []
+    for ent in entities or ():
+        if ent.get("type") in _ENTITY_TYPES:
+            extra.append(str(ent.get("href") or ent.get("text") or ""))
+    extra.extend(str(link) for link in links or ())
+    if extra:
+        seen = {(i.kind, i.canonical_id) for i in found}
+        for snippet in extra:
+            if not snippet:
+                continue
+            for ind in _scan(snippet):
+                key = (ind.kind, ind.canonical_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.append(dataclasses.replace(ind, start=-1, end=-1,
+                                                 details={**ind.details, "from_metadata": True}))
+    return found
+
+
+def as_contract(inds: Iterable[Indicator]) -> dict:
+    """The `indicators` object of a scan output line: values deduplicated in order of appearance."""
+    out: dict[str, list] = {"telegram": [], "urls": [], "domains": [], "emails": [], "phones": [], "cards": [],
+                            "ibans": [], "crypto": []}
+    seen: set[tuple[str, str]] = set()
+    key_of = {"telegram": "telegram", "url": "urls", "domain": "domains", "onion": "domains", "email": "emails",
+              "phone": "phones", "card": "cards", "iban": "ibans"}
+    for ind in inds:
+        key = "crypto" if ind.kind == "crypto" else key_of.get(ind.kind)
+        if key is None or (key, ind.canonical_id) in seen:
+            continue
+        seen.add((key, ind.canonical_id))
+        if key == "crypto":
+            out["crypto"].append({"chain": ind.chain, "address": ind.value})
+        else:
+            out[key].append(ind.value)
+    return out

@@ -1,0 +1,96 @@
+"""Bank card numbers: Luhn-valid, a plausible issuer prefix and card-like formatting; issuer from BIN."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from narcotrace import codecs, identifiers
+from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+
+_BANKS = Path(__file__).resolve().parents[2] / "data" / "banks.yaml"
+
+# Card layouts: 4-4-4-4 (and 4-4-4-4-3 for 19 digits) with one kind of separator, Amex 4-6-5, or
+# 13-19 contiguous digits; not glued to other digits, decimals or dates.
+_CANDIDATE = re.compile(
+    r"(?<![\d.,/])(?:\d{4}(?P<s>[ -]{1,2})\d{4}(?P=s)\d{4}(?P=s)\d{4}(?:(?P=s)\d{1,3})?"
+    r"|\d{4}(?P<a>[ -])\d{6}(?P=a)\d{4,5}|\d{13,19})(?![\d]|[.,/]\d)")
+# Payment-network prefixes (ISO/IEC 7812 major industry identifiers 2-6, plus Uzcard 8600 and Humo 9860,
+# which Central Asian shops ask for).
+_NETWORKS = (
+    ("mir", ("2200", "2201", "2202", "2203", "2204")),
+    ("mastercard", tuple(str(p) for p in range(51, 56)) + tuple(str(p) for p in range(2221, 2721))),
+    ("visa", ("4",)),
+    ("amex", ("34", "37")),
+    ("unionpay", ("62",)),
+    ("jcb", tuple(str(p) for p in range(3528, 3590))),
+    ("maestro", ("50", "56", "57", "58", "63", "67", "6")),
+    ("discover", ("6011", "65")),
+    ("diners", ("36", "38", "300", "301", "302", "303", "304", "305")),
+    ("uzcard", ("8600",)),
+    ("humo", ("9860",)),
+)
+
+
+def network(digits: str) -> str | None:
+    """Card scheme by prefix, or None when no payment network issues numbers starting like this."""
+    best: tuple[int, str] | None = None
+    for name, prefixes in _NETWORKS:
+        for p in prefixes:
+            if digits.startswith(p) and (best is None or len(p) > best[0]):
+                best = (len(p), name)
+    return best[1] if best else None
+
+
+@lru_cache(maxsize=1)
+def _bins() -> dict[str, dict]:
+    """BIN prefix -> {bank, bank_code, scheme} from data/banks.yaml (empty when the file is absent)."""
+    try:
+        data = yaml.safe_load(_BANKS.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    out: dict[str, dict] = {}
+    for bank in (data.get("banks") or []) + (data.get("foreign_banks") or []):
+        for b in bank.get("bins") or []:
+            if isinstance(b, dict) and b.get("bin"):
+                out[str(b["bin"])] = {"bank": bank.get("name"), "bank_code": bank.get("code"),
+                                      "scheme": b.get("scheme")}
+    return out
+
+
+def issuer(digits: str) -> dict | None:
+    bins = _bins()
+    for n in (8, 6):
+        hit = bins.get(digits[:n])
+        if hit is not None:
+            return hit
+    return None
+
+
+class Cards(Extractor):
+    kind = "card"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        for m in _CANDIDATE.finditer(scan.text):
+            start, end = m.span()
+            raw = m.group()
+            sep = m.group("s")
+            digits = re.sub(r"\D", "", raw)
+            if sep and len(digits) > 16 and not codecs.luhn_ok(digits):
+                # "4400 4300 1234 5678 8 701 ...": the last group belongs to the next number
+                end = start + raw.rfind(sep)
+                digits = digits[:16]
+            scheme = network(digits)
+            if scheme is None or not codecs.luhn_ok(digits) or not scan.free(start, end):
+                continue
+            if len(set(digits)) <= 2:
+                continue  # 4444 4444 4444 4448: a placeholder, not a card
+            details: dict = {"scheme": scheme, "bin": digits[:6]}
+            found = issuer(digits)
+            if found:
+                details.update({"issuer": found["bank"], "bank_code": found["bank_code"]})
+            yield Indicator("card", digits, identifiers.card(digits), None, start, end, details)

@@ -1,0 +1,60 @@
+"""Phone numbers (phonenumbers, default region KZ, E.164), skipping order numbers, prices, IPs and dates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+from narcotrace import identifiers
+from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+
+REGION = "KZ"
+# Digit runs with the separators people put in phone numbers; phonenumbers decides what is a number.
+_CANDIDATE = re.compile(r"(?<![\w+(])(?:\+\s?|\()?\d[\d \-.()+\u00a0]{7,}\d(?![\d])")
+_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_DATE = re.compile(r"\d{1,4}[.\-/]\d{1,2}[.\-/]\d{2,4}")
+# A number right after these words is an order, tracking, tax or account number, not a phone.
+_NOT_PHONE_BEFORE = re.compile(
+    r"(?:№|#|заказ\w*|order|трек\w*|track\w*|иин|iin|бин|bin|инн|счет\w*|account|накладн\w*|invoice|id|"
+    r"ттн|номер заказа|артикул|sku|код)\W{0,3}$")
+_CURRENCY_AFTER = re.compile(r"\s?(?:тг|тенге|₸|kzt|руб|₽|\$|usd|eur|€|сом|сум)", re.I)
+
+
+@lru_cache(maxsize=65536)
+def _numbers_in(snippet: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, E.164, region) of every valid number in a candidate snippet (cached: shops repeat)."""
+    out = []
+    for m in PhoneNumberMatcher(snippet, REGION, leniency=Leniency.VALID):
+        e164 = phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
+        out.append((m.start, m.end, e164, phonenumbers.region_code_for_number(m.number) or ""))
+    return tuple(out)
+
+
+class Phones(Extractor):
+    kind = "phone"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        for cand in _CANDIDATE.finditer(scan.text):
+            # a card or IBAN claimed inside the run splits it: "4400 4300 1234 5678 8 701 123 45 67"
+            for seg_start, seg_end in scan.free_segments(*cand.span()):
+                yield from self._in_segment(scan, seg_start, seg_end)
+
+    def _in_segment(self, scan: Scan, seg_start: int, seg_end: int) -> Iterator[Indicator]:
+        text = scan.text
+        snippet = text[seg_start:seg_end]
+        if sum(ch.isdigit() for ch in snippet) < 9 or _IP.fullmatch(snippet.strip()):
+            return
+        for s, e, e164, region in _numbers_in(snippet):
+            start, end = seg_start + s, seg_start + e
+            raw = text[start:end]
+            before = scan.lower[max(0, start - 20):start]
+            if not raw.startswith("+") and (_NOT_PHONE_BEFORE.search(before) or _DATE.fullmatch(raw)):
+                continue
+            if _CURRENCY_AFTER.match(text, end) or not scan.free(start, end):
+                continue
+            canonical = identifiers.phone(e164) or "phone:" + e164
+            yield Indicator("phone", e164, canonical, None, start, end, {"region": region})

@@ -1,0 +1,79 @@
+"""Telegram handles: t.me / telegram.me / tg:// links, @mentions, and lightly obfuscated contacts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from narcotrace import identifiers
+from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+
+# Telegram usernames: 5-32 of a-z, 0-9 and "_", starting with a letter (a few auctioned ones have 4).
+_NAME = r"[a-z][a-z0-9_]{3,31}"
+_LINK = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:t|telegram)\.(?:me|dog)/(?:s/)?(?P<name>[a-z][a-z0-9_]{3,31})(?![a-z0-9_])"
+    r"|tg://resolve\?domain=(?P<tgname>[a-z][a-z0-9_]{3,31})")
+# "t . me / shop", "t[.]me/shop", "т.ме/shop": a link broken up so that it is not clickable
+_LINK_OBFUSCATED = re.compile(
+    r"(?<![a-z0-9])[tт]\s*(?:\.|\[\.\]|\(\.\)|\s(?:dot|точка)\s)\s*(?:me|ме)\s*/\s*@?(?P<name>" + _NAME + r")(?![a-z0-9_])")
+_MENTION = re.compile(r"(?<![\w@.+-])@(?P<name>" + _NAME + r")(?![\w@]|\.[a-z]{2,})")
+_MENTION_SPACED = re.compile(r"(?<![\w@.])@\s{1,2}(?P<name>" + _NAME + r")(?![\w@])")
+# "телега: shop_kz", "тг - @shop_kz", "telegram: shopkz_bot"
+_KEYWORD = re.compile(
+    r"(?<!\w)(?:телег\w*|телеграм\w*|тг|tg|telegram|тлг|tlg|тelegram)\s*(?P<sep>[:\-–—]|\s)\s*@?(?P<name>"
+    + _NAME + r")(?![\w@.])")
+_CONTACT_WORDS = re.compile(r"(?:тг|tg|телег|telegram|пиши|оператор|контакт|связь|жазыңыз|contact|dm|order)")
+
+
+def _valid(name: str) -> bool:
+    return not name.endswith("_") and "__" not in name
+
+
+def _indicator(name: str, start: int, end: int, how: str) -> Indicator:
+    name = name.lower()
+    return Indicator("telegram", name, identifiers.telegram(name), None, start, end,
+                     {"is_bot": name.endswith("bot"), "found_as": how})
+
+
+class TelegramLinks(Extractor):
+    """t.me, telegram.me, telegram.dog and tg://resolve links (run before web URLs, which skip them)."""
+
+    kind = "telegram"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        low = scan.lower
+        if "t.me" in low or "telegram." in low or "tg://" in low:
+            for m in _LINK.finditer(low):
+                name = m.group("name") or m.group("tgname")
+                if _valid(name) and scan.free(*m.span()):
+                    yield _indicator(name, m.start(), m.end(), "link")
+        if "me" in low or "ме" in low:
+            for m in _LINK_OBFUSCATED.finditer(low):
+                if _valid(m.group("name")) and scan.free(*m.span()):
+                    yield _indicator(m.group("name"), m.start(), m.end(), "obfuscated_link")
+
+
+class TelegramMentions(Extractor):
+    """@handles, "@ handle" and "телега: handle" (run after e-mails and URLs have claimed their spans)."""
+
+    kind = "telegram"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        low = scan.lower
+        if "@" in low:
+            for m in _MENTION.finditer(low):
+                if _valid(m.group("name")) and scan.free(*m.span()):
+                    yield _indicator(m.group("name"), m.start(), m.end(), "mention")
+            for m in _MENTION_SPACED.finditer(low):
+                name = m.group("name")
+                # "@ home" is English; a spaced handle must look like one or follow a contact word
+                looks = "_" in name or any(c.isdigit() for c in name) or name.endswith(("bot", "shop"))
+                near = _CONTACT_WORDS.search(low, max(0, m.start() - 25), m.start())
+                if _valid(name) and (looks or near) and scan.free(*m.span()):
+                    yield _indicator(name, m.start(), m.end(), "spaced_mention")
+        if "т" in low or "t" in low:
+            for m in _KEYWORD.finditer(low):
+                name = m.group("name")
+                looks = "_" in name or any(c.isdigit() for c in name) or name.endswith("bot")
+                if _valid(name) and (looks or m.group("sep").strip()) and scan.free(m.start("name"), m.end()):
+                    yield _indicator(name, m.start("name"), m.end(), "keyword")

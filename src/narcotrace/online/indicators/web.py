@@ -1,0 +1,151 @@
+"""Web indicators: URLs, registered domains (public suffix list, offline), onion v3 addresses, e-mails."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import tldextract
+
+from narcotrace import identifiers
+from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+
+# The public suffix list snapshot shipped inside tldextract; never fetched. Private suffixes count
+# (github.io, blogspot.com), so a shop on foo.blogspot.com yields foo.blogspot.com, not blogspot.com,
+# which would block everyone on it.
+_TLD = tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
+
+_LABEL = r"[a-z0-9\u0400-\u04ff](?:[a-z0-9\u0400-\u04ff-]{0,61}[a-z0-9\u0400-\u04ff])?"
+_HOST = rf"(?:{_LABEL}\.)+{_LABEL}"
+_PATH = r"(?:[/?#][^\s<>\"'«»{}|\\^`]*)?"
+_URL = re.compile(
+    rf"(?P<url>(?:https?|ftp)://(?P<h1>{_HOST}|\d{{1,3}}(?:\.\d{{1,3}}){{3}})(?::\d{{2,5}})?{_PATH}"
+    rf"|(?<![\w.@/-])(?P<h2>{_HOST})(?P<rest>(?::\d{{2,5}})?{_PATH}))")
+_EMAIL = re.compile(rf"(?<![\w.+-])(?P<local>[a-z0-9][a-z0-9._%+-]{{0,63}})@(?P<host>{_HOST})(?![\w-])")
+_ONION = re.compile(r"(?<![a-z2-7])(?P<addr>[a-z2-7]{56})\.onion(?![\w-])")
+_TRAILING = ".,;:!?)]}»\"'…"
+# Suffixes that are also common file extensions: a bare "readme.md" or "setup.py" is a file, not a site.
+_FILE_LIKE = frozenset("md py sh rs pl zip mov exe js ts cs ps sc so ai io pdf doc txt csv jpg png gif mp3 mp4 avi "
+                       "rar apk bat dat log ini cfg xml json html htm php asp jsp".split())
+_WORDISH_SUFFIXES = frozenset("me to in at it is by do no so be am us my".split())
+_TELEGRAM_HOSTS = frozenset(["t.me", "telegram.me", "telegram.dog"])  # handles, taken by telegram.py
+
+
+@lru_cache(maxsize=65536)
+def registered_domain(host: str) -> str | None:
+    """The registered domain (eTLD+1) of a host name, or None when it has no public suffix."""
+    r = _TLD(host.rstrip("."))
+    if not r.suffix or not r.domain:
+        return None
+    return f"{r.domain}.{r.suffix}".lower()
+
+
+def onion_v3_ok(address: str) -> bool:
+    """A v3 onion address: base32 of pubkey(32) | checksum(2) | version(1)=3, checksum per rend-spec-v3."""
+    if len(address) != 56:
+        return False
+    try:
+        raw = base64.b32decode(address.upper())
+    except ValueError:
+        return False
+    pubkey, checksum, version = raw[:32], raw[32:34], raw[34:]
+    if version != b"\x03":
+        return False
+    return hashlib.sha3_256(b".onion checksum" + pubkey + version).digest()[:2] == checksum
+
+
+def _strip_trailing(s: str) -> str:
+    while s and s[-1] in _TRAILING:
+        if s[-1] == ")" and s.count("(") >= s.count(")"):
+            break  # wiki-style URLs keep their closing bracket
+        s = s[:-1]
+    return s
+
+
+class Emails(Extractor):
+    kind = "email"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        if "@" not in scan.text:
+            return
+        for m in _EMAIL.finditer(scan.lower):
+            host = _strip_trailing(m.group("host"))
+            if registered_domain(host) is None or not scan.free(m.start(), m.end()):
+                continue
+            value = f"{m.group('local')}@{host}"
+            yield Indicator("email", value, identifiers.email(value), None, m.start(), m.start() + len(value),
+                            {"domain": host})
+
+
+class Onions(Extractor):
+    """Bare onion v3 addresses (onion URLs are taken by `Urls`, which validates them the same way)."""
+
+    kind = "onion"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        if ".onion" not in scan.lower:
+            return
+        for m in _ONION.finditer(scan.lower):
+            addr = m.group("addr")
+            host = addr + ".onion"
+            if not scan.free(m.start(), m.end()):
+                continue
+            if onion_v3_ok(addr):
+                yield Indicator("onion", host, identifiers.domain(host), None, m.start(), m.end(), {"version": 3})
+
+
+class Urls(Extractor):
+    """URLs with a scheme, bare host names with a path or "www.", and bare registered domains."""
+
+    kind = "url"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        low = scan.lower
+        if "." not in low:
+            return
+        for m in _URL.finditer(low):
+            start = m.start()
+            if m.group("h1") is not None:
+                host = m.group("h1")
+                url = _strip_trailing(scan.text[start:m.end()])
+                explicit = True
+            else:
+                host = _strip_trailing(m.group("h2"))
+                rest = m.group("rest") or ""
+                url = _strip_trailing(scan.text[start:start + len(m.group("h2")) + len(rest)])
+                explicit = host.startswith("www.") or bool(rest.strip(_TRAILING))
+            end = start + len(url)
+            if not scan.free(start, end):
+                continue
+            host = host.rstrip(".")
+            if re.fullmatch(r"[\d.]+", host):
+                if m.group("h1") is not None:  # an IP address URL: keep the URL, there is no domain
+                    yield Indicator("url", url, "url:" + url, None, start, end, {"host": host})
+                continue
+            if host.endswith(".onion"):
+                addr = host.rsplit(".", 2)[-2]
+                if not onion_v3_ok(addr):
+                    continue
+                domain = addr + ".onion"
+                if explicit:
+                    yield Indicator("url", url, "url:" + url, None, start, end, {"host": host, "onion": True})
+                yield Indicator("onion", domain, identifiers.domain(domain), None, start, end, {"version": 3})
+                continue
+            domain = registered_domain(host)
+            if domain is None:
+                continue
+            suffix = domain.rsplit(".", 1)[-1]
+            if not explicit and (suffix in _FILE_LIKE or (suffix in _WORDISH_SUFFIXES and "." not in host[:-3])):
+                continue  # "photo.jpg", "setup.py", "go.to" written as words
+            if not explicit and any(c.isdigit() for c in host.split(".")[-1]):
+                continue
+            if not explicit and len(suffix) > 2 and scan.text[start + host.rfind(".") + 1].isupper():
+                continue  # "the end.World": a missing space after a full stop, not a site
+            if domain in _TELEGRAM_HOSTS:
+                continue
+            if explicit:
+                yield Indicator("url", url, "url:" + url, None, start, end, {"host": host})
+            yield Indicator("domain", domain, identifiers.domain(domain), None, start, end, {"host": host})
