@@ -71,26 +71,27 @@ def digits_to_str(d: np.ndarray) -> list[str]:
     """Rows of a digit array as strings."""
     if len(d) == 0:
         return []
-    raw = (d.astype(np.uint8) + 48).tobytes()
     w = d.shape[1]
-    return [raw[i * w:(i + 1) * w].decode("ascii") for i in range(len(d))]
+    raw = (d.astype(np.uint8) + 48).tobytes().decode("ascii")
+    return [raw[i:i + w] for i in range(0, len(raw), w)]
 
 
 def cards(rng: np.random.Generator, bins: list[str]) -> list[str]:
-    """16-digit Luhn-valid card numbers, one per BIN given (BINs repeat), unique across the call."""
+    """16-digit Luhn-valid card numbers, one per BIN given (BINs repeat), distinct within the call."""
     n = len(bins)
-    bin_digits = np.array([[ord(c) - 48 for c in b] for b in bins], dtype=np.int64).reshape(n, 6)
-    out: list[str] = []
-    seen: set[str] = set()
+    if n == 0:
+        return []
+    bin_digits = (np.frombuffer("".join(bins).encode("ascii"), dtype=np.uint8).reshape(n, 6) - 48).astype(np.int64)
     body = rng.integers(0, 10, size=(n, 9))
-    full = luhn_complete(np.concatenate([bin_digits, body], axis=1))
-    for s in digits_to_str(full):
-        while s in seen:  # vanishingly rare; re-draw the account digits
-            b = np.array([[ord(c) - 48 for c in s[:6]] + list(rng.integers(0, 10, 9))])
-            s = digits_to_str(luhn_complete(b))[0]
-        seen.add(s)
-        out.append(s)
-    return out
+    while True:  # re-draw the account digits of the (rare) repeats
+        full = luhn_complete(np.concatenate([bin_digits, body], axis=1))
+        value = full @ (10 ** np.arange(15, -1, -1, dtype=np.int64))
+        _, first = np.unique(value, return_index=True)
+        dup = np.ones(n, dtype=bool)
+        dup[first] = False
+        if not dup.any():
+            return digits_to_str(full)
+        body[dup] = rng.integers(0, 10, size=(int(dup.sum()), 9))
 
 
 def phones(rng: np.random.Generator, n: int) -> list[str]:
@@ -111,21 +112,23 @@ def phones(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def kz_ibans(rng: np.random.Generator, bank_codes: list[str]) -> list[str]:
-    """KZ IBANs (ISO 13616: KZkk + 3-digit bank code + 13 account digits), mod-97 check digits."""
-    out: list[str] = []
-    seen: set[str] = set()
-    accts = rng.integers(0, 10**13, size=len(bank_codes))
-    for bank, acct in zip(bank_codes, accts):
-        while True:
-            bban = f"{bank}{int(acct):013d}"
-            if bban not in seen:
-                break
-            acct = int(rng.integers(0, 10**13))
-        seen.add(bban)
-        # K=20, Z=35; move country + "00" to the end, check = 98 - n mod 97
-        check = 98 - int(bban + "203500") % 97
-        out.append(f"KZ{check:02d}{bban}")
-    return out
+    """Distinct KZ IBANs (ISO 13616: KZkk + 3-digit bank code + 13 account digits), mod-97 check digits."""
+    n = len(bank_codes)
+    if n == 0:
+        return []
+    bank = np.array([int(b) for b in bank_codes], dtype=np.int64)
+    acct = rng.integers(0, 10**13, size=n)
+    while True:  # the 16-digit BBANs must be distinct; re-draw the (rare) repeats
+        bban = bank * 10**13 + acct
+        _, first = np.unique(bban, return_index=True)
+        dup = np.ones(n, dtype=bool)
+        dup[first] = False
+        if not dup.any():
+            break
+        acct[dup] = rng.integers(0, 10**13, size=int(dup.sum()))
+    # check = 98 - (BBAN followed by "KZ00" as digits, K=20 Z=35: "203500") mod 97, kept inside int64
+    check = 98 - ((bban % 97) * (10**6 % 97) + 203500) % 97
+    return [f"KZ{c:02d}{b:016d}" for c, b in zip(check.tolist(), bban.tolist())]
 
 
 def foreign_iban(rng: np.random.Generator, bank: Bank) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -176,8 +176,10 @@ def _biz_names(rng: np.random.Generator, n: int, kind: str) -> list[str]:
 
 
 def _opened(rng: np.random.Generator, start: datetime, n: int, years: float = 10) -> list[datetime]:
+    """Opening dates before the window, as naive UTC datetimes."""
     secs = rng.integers(30 * 86400, int(years * 365 * 86400), n)
-    return [start - timedelta(seconds=int(s)) for s in secs]
+    t0 = np.datetime64(start.astimezone(UTC).replace(tzinfo=None), "s")
+    return (t0 - secs.astype("timedelta64[s]")).astype("datetime64[us]").tolist()
 
 
 def _bank_accounts(book: AccountBook, rng: np.random.Generator, bank_idx: np.ndarray, *, holder_ids: list[str],
@@ -189,7 +191,8 @@ def _bank_accounts(book: AccountBook, rng: np.random.Generator, bank_idx: np.nda
     banks = [bb.banks[i] for i in bank_idx]
     ibans = ids.kz_ibans(rng, [b.iban_bank_code for b in banks])
     has_card = rng.random(n) < card_p
-    bins = [b.bins[rng.integers(0, len(b.bins))] for b in banks]
+    pick = rng.random(n)
+    bins = [b.bins[int(u * len(b.bins))] for b, u in zip(banks, pick)]
     cards = ids.cards(rng, bins)
     card_col = [c if h else None for c, h in zip(cards, has_card)]
     return book.add(n, account_id=ibans, kind=kind, bank=[b.code for b in banks], holder_id=holder_ids,

@@ -47,6 +47,11 @@ class Summary:
         return t
 
 
+def _n_ordinary(people: int) -> int:
+    """Ordinary posts among the ads: grows with the population, capped so huge worlds stay fast to write."""
+    return min(max(300, people // 8), 8_000)
+
+
 def _posts_api():
     """The post generator (posts.py): generate_posts and write_posts."""
     from narcotrace.sim import posts
@@ -91,7 +96,7 @@ def simulate(out: Path, *, seed: int, people: int, days: int, shops: int | None 
         bar.advance(task)
 
         bar.update(task, description="simulate: posts and ads")
-        posts = generate_posts(rng[2], shop_list, start=start, days=days, n_ordinary=max(300, people // 8),
+        posts = generate_posts(rng[2], shop_list, start=start, days=days, n_ordinary=_n_ordinary(people),
                                cities=list(CITIES), **_public_accounts(rng[2], pop, shop_list, generate_posts))
         ads = posts.ads
         # a recruited drop whose card or phone never made it into an ad is no drop: it stays a normal account
@@ -148,6 +153,10 @@ def simulate(out: Path, *, seed: int, people: int, days: int, shops: int | None 
     return Summary(out, _counts(out, pop, shop_list, posts, ledger, roles, per_shape))
 
 
+def _naive(d: datetime) -> datetime:
+    return d.astimezone(UTC).replace(tzinfo=None)
+
+
 def _shop_accounts(rng: np.random.Generator, pop, shop_list, start: datetime) -> dict[str, int]:
     """Put the shops' wallets and their accounts abroad into the account book."""
     book = pop.book
@@ -158,7 +167,7 @@ def _shop_accounts(rng: np.random.Generator, pop, shop_list, start: datetime) ->
             i = book.add(1, account_id=[w.account_id], kind="wallet", bank=w.chain, country="",
                          holder_id=s.shop_id, holder_name=f"{s.brand} wallet", holder_kind="shop",
                          address=[w.address], currency="USDT" if w.chain == "tron" else "BTC",
-                         opened_at=[start - timedelta(days=int(rng.integers(30, 700)))], savings=0.0,
+                         opened_at=[_naive(start) - timedelta(days=int(rng.integers(30, 700)))], savings=0.0,
                          role="shop_wallet")[0]
             index[w.account_id] = int(i)
         for _ in range(int(rng.integers(1, 3))):
@@ -167,7 +176,7 @@ def _shop_accounts(rng: np.random.Generator, pop, shop_list, start: datetime) ->
             book.add(1, account_id=[iban], kind="foreign", bank=fb.code, country=fb.country,
                      holder_id=f"{s.shop_id}-abroad", holder_name=f'{fb.country} LLC "{s.brand.split()[0]} Trade"',
                      holder_kind="business", iban=[iban], currency=FOREIGN_CCY[fb.country],
-                     opened_at=[start - timedelta(days=int(rng.integers(60, 900)))], savings=0.0,
+                     opened_at=[_naive(start) - timedelta(days=int(rng.integers(60, 900)))], savings=0.0,
                      role="shop_foreign")
             s.foreign.append(iban)
     return index
@@ -219,7 +228,7 @@ def _write_accounts(out: Path, book, opening_kzt: np.ndarray) -> None:
         "card": pa.array(book.card, pa.string()), "phone": pa.array(book.phone, pa.string()),
         "iban": pa.array(book.iban, pa.string()), "address": pa.array(book.address, pa.string()),
         "currency": book.currency,
-        "opened_at": pa.array([d.astimezone(UTC).replace(tzinfo=None) for d in book.opened_at], pa.timestamp("us")),
+        "opened_at": pa.array(book.opened_at, pa.timestamp("us")),  # naive UTC
         "opening_balance": pa.array(opening_kzt.astype(float), pa.float64()),
         "overdraft_limit": pa.array(np.asarray(book.overdraft, dtype=float), pa.float64()),
     })
