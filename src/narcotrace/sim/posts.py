@@ -64,13 +64,23 @@ class Chats:
         self.by_key: dict[str, dict] = {}
         self.next_peer = 1_100_000_000 + rnd.below(400_000_000)
         self.cities = cities
+        self._city_index: dict[str, dict] | None = None
 
     def _peer_id(self) -> int:
         self.next_peer += 1 + self.rnd.below(9_000_000)
         return self.next_peer
 
     def city_info(self, city: str) -> dict:
-        return self.common["cities"].get(city, {})
+        """Vocabulary of a city given by any of its names (Алматы, Almaty, almaty, Алма-Ата, Өскемен, ...)."""
+        if self._city_index is None:
+            self._city_index = {}
+            for key, info in self.common["cities"].items():
+                for name in [key, *info.get("en", []), *info.get("kk", []), *info.get("translit", [])]:
+                    self._city_index[name.lower()] = {**info, "ru": key}
+        return self._city_index.get(city.lower(), {})
+
+    def ru_name(self, city: str) -> str:
+        return self.city_info(city).get("ru", city)
 
     def city_tag(self, city: str) -> str:
         info = self.city_info(city)
@@ -87,8 +97,12 @@ class Chats:
     def _make(self, role: str, city: str | None) -> dict:
         rnd = self.rnd
         title_t = rnd.choice(self.common["chat_titles"][role])
-        gen = self.city_info(city).get("gen", city) if city else ""
-        title = title_t.format(city=city or "", city_gen=gen, city_tag=self.city_tag(city) if city else "")
+        info = self.city_info(city) if city else {}
+        name = info.get("ru", city) if city else ""
+        if city and rnd.chance(0.25):  # some chats go by the city's Latin or Kazakh name
+            name = rnd.choice(info.get("en", [city]) + info.get("kk", [city]))
+        title = title_t.format(city=name, city_gen=info.get("gen", name) if name == info.get("ru") else name,
+                               city_tag=self.city_tag(city) if city else "")
         if role in ("city_news", "national_news", "music", "health"):
             ctype = "public_channel"
         elif role == "hobby":
@@ -229,13 +243,17 @@ class _Generator:
         info = self.chats.city_info(city)
         districts = info.get("districts") or self.common["generic_districts"]
 
+        ru = info.get("ru", city)
+
         def city_name(lg: str) -> str:
             lg = rnd.choice(("ru", "kk", "en")) if lg == "mixed" else lg
             if lg == "en":
                 return rnd.choice(info.get("en", [cx_translit(city).capitalize()]))
             if lg == "kk":
-                return rnd.choice(info.get("kk", [city]))
-            return city
+                return rnd.choice(info.get("kk", [ru]))
+            if rnd.chance(0.08):  # Russian-speaking writers sometimes use the Latin spelling or a nickname
+                return rnd.choice(info.get("translit", [ru])).capitalize()
+            return ru
 
         def district_list(lg: str) -> str:
             picked = rnd.sample(districts, 2 + rnd.below(4))
@@ -243,8 +261,8 @@ class _Generator:
 
         return {
             "city": city_name,
-            "city_loc": lambda lg: info.get("loc", city) if lg in ("ru", "mixed") else city_name(lg),
-            "city_gen": lambda lg: info.get("gen", city) if lg in ("ru", "mixed") else city_name(lg),
+            "city_loc": lambda lg: info.get("loc", ru) if lg in ("ru", "mixed") else city_name(lg),
+            "city_gen": lambda lg: info.get("gen", ru) if lg in ("ru", "mixed") else city_name(lg),
             "city_tag": lambda lg: self.chats.city_tag(city),
             "district": lambda lg: rnd.choice(districts),
             "districts": district_list,
@@ -345,7 +363,7 @@ class _Generator:
 
         return {
             "phone": phone,
-            "landline": lambda lg: [cx.phone_seg(cx.random_landline(rnd, city), rnd)],
+            "landline": lambda lg: [cx.phone_seg(cx.random_landline(rnd, self.chats.ru_name(city)), rnd)],
             "card": card,
             "handle": lambda lg: [cx.mention_seg(self.ordinary_handle())],
             "bot": lambda lg: [cx.mention_seg(self.ordinary_handle(bot=True))],
@@ -533,7 +551,7 @@ class _ShopWriter:
         self.products = self._products()
         self.level = rnd.between(0.85, 1.2)
         self.base_price = {p["key"]: self._round(rnd.between(*p["price"]) * self.level) for _, p in self.products}
-        self.obf_rate = rnd.choice((0.1, 0.25, 0.4, 0.55, 0.7, 0.85))
+        self.obf_rate = rnd.choice((0.15, 0.3, 0.4, 0.5, 0.6, 0.75))  # ≈45 % of ads on average
         self.techniques = rnd.sample(TECHNIQUES, 1 + rnd.below(3))
         self.cities = [c for c in shop.cities if c in g.cities] or list(shop.cities) or [g.city()]
         self.langs = [lg for lg in shop.langs if lg in ("ru", "kk", "en")] or ["ru"]
@@ -791,8 +809,8 @@ class _ShopWriter:
             if optional and not (b == "pay" and (named or wallets)) and rnd.chance(0.45):
                 continue
             block = g.sale["blocks"][b]
-            tpl = rnd.choice(block.get(lang if lang != "mixed" else rnd.choice(self.mix)) or block.get("any") or block["ru"])
-            blocks.append(g.sale_g.expand(tpl, lang, rnd, ctx, self.mix))
+            options = block.get(lang if lang != "mixed" else rnd.choice(self.mix)) or block.get("any") or block["ru"]
+            blocks.append(g.sale_g.expand(rnd.choice(self.usable(options)), lang, rnd, ctx, self.mix))
         if site:
             ctx_tag = g.chats.city_tag(city)
             tg["url"] = f"https://{site}/{rnd.choice(('', 'catalog/', 'shop/', ctx_tag + '/'))}" if not site.endswith(".onion") \
@@ -800,6 +818,12 @@ class _ShopWriter:
         segs = join(blocks, "\n" if rnd.chance(0.6) else "\n\n")
         if not any(s.indicators for s in segs):  # an ad with no way to reach the shop is no ad
             segs += [Seg("\n")] + ctx["handle"](lang)
+        if chat["platform"] == "telegram" and rnd.chance(0.15):
+            # A linked call to action ("ЗАКАЗАТЬ" -> the bot) to a handle the ad also names in clear.
+            named_tg = [i["value"] for s in segs for i in s.indicators if i["kind"] in ("bot", "telegram")]
+            if named_tg:
+                label = rnd.choice(_langs(g.sale["call_to_action"], lang, rnd, self.langs))
+                segs += [Seg("\n")] + [Seg(label, entity="text_link", href=f"https://t.me/{rnd.choice(named_tg)}")]
         self._finish(segs, chat, when, "sale", "sale_ad", lang, city, author, tg, used,
                      ad={"account_ids": [d["drop"].account_id for d in named], "prices": dict(self.prices)})
         if not self.prices:
@@ -808,6 +832,12 @@ class _ShopWriter:
                 w = p["weights"][min(1, len(p["weights"]) - 1)]
                 self.prices[f"{p['key']}:{_wstr(w)}{p['unit']}"] = self.price(p["key"], w)
             g.drafts[-1]["ad"]["prices"] = dict(self.prices)
+
+    def usable(self, templates: list[str]) -> list[str]:
+        """Templates whose contacts the shop has (no "Tor:" line for a shop without an onion site)."""
+        missing = [m for m, have in (("{onion}", self.shop.onion), ("{site}", self.shop.domain)) if not have]
+        ok = [t for t in templates if not any(m in t for m in missing)]
+        return ok or templates
 
     def _how(self, d: DropSpell) -> str:
         if d.card and d.phone:
@@ -829,8 +859,8 @@ class _ShopWriter:
             if b.startswith("?") and rnd.chance(0.45):
                 continue
             block = g.rec["blocks"][b.lstrip("?")]
-            tpl = rnd.choice(block.get(lang if lang != "mixed" else rnd.choice(self.mix)) or block["ru"])
-            blocks.append(g.rec_g.expand(tpl, lang, rnd, ctx, self.mix))
+            options = block.get(lang if lang != "mixed" else rnd.choice(self.mix)) or block["ru"]
+            blocks.append(g.rec_g.expand(rnd.choice(self.usable(options)), lang, rnd, ctx, self.mix))
         segs = join(blocks, "\n" if rnd.chance(0.6) else "\n\n")
         if not any(s.indicators for s in segs):
             segs += [Seg("\n")] + ctx["handle"](lang)
@@ -936,7 +966,7 @@ def write_posts(result: PostsResult, out_dir: Path, *, csv: bool = False) -> Non
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     write_export(result, out_dir / "telegram" / "result.json")
 
-    ts = pa.timestamp("us", tz="UTC")
+    ts = pa.timestamp("us")  # UTC without a zone, like every table of the world
     posts_tbl = pa.table({
         "post_id": pa.array([p["id"] for p in result.posts], pa.string()),
         "label": pa.array([p["label"] for p in result.posts], pa.string()),
@@ -954,7 +984,7 @@ def write_posts(result: PostsResult, out_dir: Path, *, csv: bool = False) -> Non
         "tg_chat_id": pa.array([p["tg_chat_id"] for p in result.posts], pa.int64()),
         "tg_message_id": pa.array([p["tg_message_id"] for p in result.posts], pa.int64()),
         "author": pa.array([p["author"] for p in result.posts], pa.string()),
-        "date": pa.array([_aware(p["date"]) for p in result.posts], ts),
+        "date": pa.array([_aware(p["date"]).astimezone(timezone.utc).replace(tzinfo=None) for p in result.posts], ts),
         "url": pa.array([p["url"] for p in result.posts], pa.string()),
         "plain_text": pa.array([p["plain_text"] for p in result.posts], pa.string()),
     })
@@ -967,9 +997,9 @@ def write_posts(result: PostsResult, out_dir: Path, *, csv: bool = False) -> Non
     pq.write_table(ind_tbl, out_dir / "truth" / "indicators.parquet")
     if csv:
         flat = posts_tbl.set_column(posts_tbl.schema.get_field_index("obfuscations"), "obfuscations",
-                                    pa.array([";".join(p["obfuscations"]) for p in result.posts], pa.string()))
+                                    pa.array(["|".join(p["obfuscations"]) for p in result.posts], pa.string()))
         flat = flat.set_column(flat.schema.get_field_index("categories"), "categories",
-                               pa.array([";".join(p["categories"]) for p in result.posts], pa.string()))
+                               pa.array(["|".join(p["categories"]) for p in result.posts], pa.string()))
         pacsv.write_csv(flat, out_dir / "truth" / "posts.csv")
         pacsv.write_csv(ind_tbl, out_dir / "truth" / "indicators.csv")
 
