@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from narcotrace.online.sources.base import Quarantined, RawPost
+
 # Column names people actually use for the same thing; the first is the documented one.
 ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "post_id", "message_id", "msg_id", "uid"),
@@ -29,41 +31,46 @@ def field_map(keys: list[str]) -> dict[str, str]:
     return found
 
 
+_EPOCH = re.compile(r"\d{9,13}(\.\d+)?")
 _DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
 def parse_date(value: Any) -> datetime | None:
     """A date as naive UTC from ISO 8601, unix seconds or milliseconds, or dd.mm.yyyy [hh:mm]; None if
     it is not one of those (the post is kept, the accounting counts the unreadable date)."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d{9,13}(\.\d+)?", value)):
-        seconds = float(value)
-        if seconds > 1e11:  # milliseconds
-            seconds /= 1000
+    if isinstance(value, str):
+        s = value.strip()
         try:
-            return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str):
-        return None
-    s = value.strip()
-    m = _DMY.match(s)
-    if m:
-        d, mo, y, hh, mm, ss = m.groups()
-        try:
-            return datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+            # ISO 8601 is by far the most common: try the C parser first.
+            dt = datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith("Z") else s)
         except ValueError:
-            return None
-    try:
-        dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
-    except ValueError:
+            dt = None
+        if dt is not None:
+            return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo is not None else dt
+        if _EPOCH.fullmatch(s):
+            return _from_epoch(float(s))
+        m = _DMY.match(s)
+        if m:
+            d, mo, y, hh, mm, ss = m.groups()
+            try:
+                return datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+            except ValueError:
+                return None
         return None
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC).replace(tzinfo=None)
-    return dt
+    if isinstance(value, (int, float)):
+        return _from_epoch(float(value))
+    return None
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    if seconds > 1e11:  # milliseconds
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def as_text(value: Any) -> str | None:
@@ -80,22 +87,17 @@ def as_text(value: Any) -> str | None:
 def post_from_record(record: dict, fmap: dict[str, str], *, source: str, row: int, raw_text: str, fmt: str,
                      captured_at: datetime, sha256: str, report: Any) -> Any:
     """A RawPost from one JSONL object or CSV row, or a Quarantined saying which field is wrong."""
-    from narcotrace.online.sources.base import Quarantined, RawPost
-
-    def preview() -> str:
-        return raw_text[:2000]
-
     if "text" not in fmap:
         return Quarantined(source, row, "no text field (expected one of: " + ", ".join(ALIASES["text"]) + ")",
-                           preview())
+                           raw_text[:2000])
     text = record.get(fmap["text"])
     if text is None:
-        return Quarantined(source, row, f"field '{fmap['text']}' is null", preview())
+        return Quarantined(source, row, f"field '{fmap['text']}' is null", raw_text[:2000])
     if not isinstance(text, str):
         return Quarantined(source, row, f"field '{fmap['text']}' is a {type(text).__name__}, expected text",
-                           preview())
+                           raw_text[:2000])
     if not text.strip():
-        return Quarantined(source, row, f"field '{fmap['text']}' is empty", preview())
+        return Quarantined(source, row, f"field '{fmap['text']}' is empty", raw_text[:2000])
     post_id = as_text(record.get(fmap["id"])) if "id" in fmap else None
     if post_id is None:
         post_id = f"{source.rsplit('/', 1)[-1]}:{row}"

@@ -110,7 +110,7 @@ def _message(msg: Any, chat: dict[str, Any], source: str, index: int, captured_a
     if not text.strip():
         report.skipped["messages without text (media, stickers)"] += 1
         return None
-    chat_id = chat.get("id", Path(source).parent.name or "chat")
+    chat_id = chat["id"] if "id" in chat else (Path(source).parent.name or "chat")
     extra = {k: msg[k] for k in ("from_id", "forwarded_from", "saved_from", "via_bot", "reply_to_message_id",
                                  "edited") if msg.get(k) is not None}
     if chat.get("type"):
