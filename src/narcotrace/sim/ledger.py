@@ -3,6 +3,7 @@ each account's running balance so the opening balances can honour the overdraft 
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,10 @@ class Ledger:
                                       store_schema=False)
         self.row_group = row_group
         self.max_pattern_id = 0
+        # Parquet encoding and compression release the GIL: one background thread writes a chunk while
+        # the next is generated (at most one chunk in flight, so memory stays bounded).
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: Future | None = None
 
     @staticmethod
     def _dict(idx: np.ndarray, values: pa.Array, null: np.ndarray | None = None) -> pa.DictionaryArray:
@@ -108,7 +113,6 @@ class Ledger:
             pa.array(amount, pa.float64()), self._dict(ccy, self.ccy_names), pa.array(base, pa.float64()),
             self._dict(f.chan, self.channels), self._dict(f.desc, desc_values, f.desc == 0),
         ], schema=self.writer.schema)
-        self.writer.write_batch(batch, row_group_size=self.row_group)
         self.max_pattern_id = max(self.max_pattern_id, int(f.pattern_id.max(initial=0)))
         pat_ids = pa.array([""] + [f"lp-{i:05d}" for i in range(1, self.max_pattern_id + 1)], pa.string())
         truth = pa.RecordBatch.from_arrays([
@@ -119,8 +123,18 @@ class Ledger:
             self._dict(np.maximum(f.shop, 0), self.shop_ids, f.shop < 0),
             self._dict(np.maximum(f.post, 0), self.post_ids, f.post < 0),
         ], schema=self.truth.schema)
-        self.truth.write_batch(truth, row_group_size=self.row_group)
+        self._wait()
+        self._pending = self._pool.submit(self._write_both, batch, truth)
         self.written += n
+
+    def _write_both(self, batch: pa.RecordBatch, truth: pa.RecordBatch) -> None:
+        self.writer.write_batch(batch, row_group_size=self.row_group)
+        self.truth.write_batch(truth, row_group_size=self.row_group)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()  # re-raises a write error here
+            self._pending = None
 
     def _balances(self, f: Flows) -> None:
         # Debit and credit entries in transfer order, grouped by account (stable sort keeps the order);
@@ -143,5 +157,9 @@ class Ledger:
         self.count_out += np.bincount(f.src, minlength=self.n)
 
     def close(self) -> None:
-        self.writer.close()
-        self.truth.close()
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown()
+            self.writer.close()
+            self.truth.close()
