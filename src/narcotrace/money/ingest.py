@@ -316,7 +316,7 @@ def _derive_accounts(ws: Workspace, stage: str) -> tuple[int, int]:
     before = ws.count("accounts")
     con.execute(f"""
         INSERT INTO accounts (account_id, kind, bank, country, iban, source)
-        SELECT a, NULL, any_value(b), CASE WHEN regexp_full_match(a, '{IBAN_RE}') THEN left(a, 2) END,
+        SELECT a, NULL, min(b), CASE WHEN regexp_full_match(a, '{IBAN_RE}') THEN left(a, 2) END,
                CASE WHEN regexp_full_match(a, '{IBAN_RE}') THEN a END, 'transfers'
         FROM (SELECT from_account AS a, from_bank AS b FROM {stage} WHERE reason IS NULL
               UNION ALL SELECT to_account, to_bank FROM {stage} WHERE reason IS NULL) t
