@@ -37,6 +37,7 @@ import yaml
 NORMALIZER_VERSION = "1"
 
 _DATA = Path(__file__).parent / "lexicon"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 FLAGS = ("homoglyph", "digit_sub", "separators", "zero_width", "fullwidth", "stretched", "translit", "emoji")
 
@@ -44,7 +45,7 @@ FLAGS = ("homoglyph", "digit_sub", "separators", "zero_width", "fullwidth", "str
 
 
 def _load_emoji() -> dict[str, str]:
-    data = yaml.safe_load((_DATA / "emoji.yaml").read_text(encoding="utf-8"))
+    data = yaml.load((_DATA / "emoji.yaml").read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     table: dict[str, str] = {}
     for entry in data["emoji"]:
         table[unicodedata.normalize("NFC", entry["char"])] = entry["token"]
@@ -52,7 +53,7 @@ def _load_emoji() -> dict[str, str]:
 
 
 def _load_confusables() -> tuple[dict[int, str], dict[int, str]]:
-    data = yaml.safe_load((_DATA / "confusables.yaml").read_text(encoding="utf-8"))
+    data = yaml.load((_DATA / "confusables.yaml").read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     cyr2lat: dict[int, str] = {}
     lat2cyr: dict[int, str] = {}
     for cyr, lat in data["pairs"]:

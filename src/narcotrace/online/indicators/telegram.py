@@ -25,8 +25,13 @@ _KEYWORD = re.compile(
 _CONTACT_WORDS = re.compile(r"(?:тг|tg|телег|telegram|пиши|оператор|контакт|связь|жазыңыз|contact|dm|order)")
 
 
+# t.me paths that are Telegram features, not usernames (t.me/joinchat/<hash> is an invite link)
+_RESERVED = frozenset("joinchat addstickers addemoji addtheme addlist share proxy socks iv login setlanguage "
+                      "confirmphone contact boost invoice giftcode bg".split())
+
+
 def _valid(name: str) -> bool:
-    return not name.endswith("_") and "__" not in name
+    return not name.endswith("_") and "__" not in name and name not in _RESERVED
 
 
 def _indicator(name: str, start: int, end: int, how: str) -> Indicator:

@@ -1,0 +1,331 @@
+"""Indicator extraction: every kind found, validated and normalised; the classic false positives avoided.
+
+All identifiers are synthetic: cards are made Luhn-valid with codecs.luhn_check_digit, wallets are encoded
+from hashes of made-up strings with the shared codecs, phones use the ranges of KZ operators.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from narcotrace import codecs
+from narcotrace.online.indicators import EXTRACTOR_VERSION, as_contract, extract
+from narcotrace.online.indicators.crypto import classify
+from narcotrace.online.indicators.web import onion_v3_ok
+
+# ---- synthetic identifiers -------------------------------------------------------------------------
+
+
+def h(seed: str, n: int = 20) -> bytes:
+    return hashlib.sha256(seed.encode()).digest()[:n]
+
+
+def card(prefix: str = "440043", length: int = 16, seed: int = 1) -> str:
+    rnd = random.Random(seed)
+    body = prefix + "".join(rnd.choice("0123456789") for _ in range(length - len(prefix) - 1))
+    return body + codecs.luhn_check_digit(body)
+
+
+def btc_p2pkh(seed="a"):
+    return codecs.b58check_encode(b"\x00" + h(seed))
+
+
+def btc_p2sh(seed="b"):
+    return codecs.b58check_encode(b"\x05" + h(seed))
+
+
+def ltc_legacy(seed="c"):
+    return codecs.b58check_encode(b"\x30" + h(seed))
+
+
+def tron(seed="d"):
+    return codecs.b58check_encode(b"\x41" + h(seed))
+
+
+def bech(hrp="bc", ver=0, seed="e", n=20):
+    return codecs.segwit_encode(hrp, ver, h(seed, n))
+
+
+def eth(seed="f"):
+    return codecs.eip55(hashlib.sha256(seed.encode()).hexdigest()[:40])
+
+
+def _xmr_encode(raw: bytes) -> str:
+    sizes = {0: 0, 1: 2, 2: 3, 3: 5, 4: 6, 5: 7, 6: 9, 7: 10, 8: 11}
+    out = []
+    for i in range(0, len(raw), 8):
+        block = raw[i:i + 8]
+        n = int.from_bytes(block, "big")
+        chars = []
+        for _ in range(sizes[len(block)]):
+            n, r = divmod(n, 58)
+            chars.append(codecs.B58_ALPHABET[r])
+        out.append("".join(reversed(chars)))
+    return "".join(out)
+
+
+def xmr(seed="g", prefix=18):
+    body = bytes([prefix]) + hashlib.sha512(seed.encode()).digest()
+    return _xmr_encode(body + codecs.keccak256(body)[:4])
+
+
+def onion(seed="h"):
+    pub = hashlib.sha256(seed.encode()).digest()
+    check = hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()[:2]
+    return base64.b32encode(pub + check + b"\x03").decode().lower()
+
+
+def broken(address: str) -> str:
+    """The same address with one character changed (checksum no longer holds)."""
+    i = len(address) // 2
+    alphabet = "23456789abcdefghijkmnpqrstuvwxyz" if address.lower() == address else "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    ch = next(c for c in alphabet if c != address[i])
+    return address[:i] + ch + address[i + 1:]
+
+
+def contract(text: str, **kw) -> dict:
+    return as_contract(extract(text, **kw))
+
+
+# ---- telegram --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "handles"), [
+    ("Пишите @Shop_KZ24 или @mefkz_bot", ["shop_kz24", "mefkz_bot"]),
+    ("t.me/almaty_klad, https://t.me/s/news_kz, telegram.me/OperatorKZ, tg://resolve?domain=kz_shop_bot",
+     ["almaty_klad", "news_kz", "operatorkz", "kz_shop_bot"]),
+    ("канал https://t.me/almaty_klad/125", ["almaty_klad"]),
+    ("t . me / mefkz_shop и t[.]me/kz_plug", ["mefkz_shop", "kz_plug"]),
+    ("телега: dark_store24, тг - @alma_shop", ["dark_store24", "alma_shop"]),
+    ("оператор в тг @ kz_operator", ["kz_operator"]),
+])
+def test_telegram_handles(text, handles):
+    assert contract(text)["telegram"] == handles
+
+
+def test_bot_flag_and_canonical_id():
+    [ind] = [i for i in extract("заказ через @AlmatyShopBot") if i.kind == "telegram"]
+    assert ind.value == "almatyshopbot" and ind.details["is_bot"] and ind.canonical_id == "telegram:almatyshopbot"
+
+
+@pytest.mark.parametrize("text", [
+    "почта sales@shopkz.com",         # an e-mail is not a handle
+    "meet me @ home tonight",          # English "at"
+    "price @ 5000",
+    "@ab too short",
+    "telegram channel is great",       # a word after "telegram" is not a handle
+    "t.me/joinchat/AAAAAEw3",          # an invite link, not a username
+    "t.me/addstickers/kz_pack",
+])
+def test_telegram_false_positives(text):
+    assert contract(text)["telegram"] == []
+
+
+# ---- web -------------------------------------------------------------------------------------------
+
+
+def test_urls_domains_emails():
+    text = ("Сайт https://Shop-KZ.com/catalog?id=5, зеркало www.market-kz.net, просто alma-shop.kz "
+            "и http://sub.foo.blogspot.com/x. Почта: Orders@Alma-Shop.kz")
+    c = contract(text)
+    assert c["urls"] == ["https://Shop-KZ.com/catalog?id=5", "www.market-kz.net", "http://sub.foo.blogspot.com/x"]
+    assert c["domains"] == ["shop-kz.com", "market-kz.net", "alma-shop.kz", "foo.blogspot.com"]
+    assert c["emails"] == ["orders@alma-shop.kz"]
+    assert c["telegram"] == []
+
+
+def test_cyrillic_domain():
+    assert contract("магазин на сайт-закладки.рф")["domains"] == ["сайт-закладки.рф"]
+
+
+@pytest.mark.parametrize("text", [
+    "фото photo.jpg и файл report.pdf, setup.py, readme.md",
+    "версия 1.2.3 и 3.14159, IP 192.168.100.200",
+    "конец.Начало и the end.World",
+    "продам.пишите в лс",
+    "Ссылка на t.me выше",
+])
+def test_web_false_positives(text):
+    c = contract(text)
+    assert c["domains"] == [] and c["urls"] == [] and c["emails"] == []
+
+
+def test_onion_v3_checksum():
+    good = onion("shop")
+    assert onion_v3_ok(good)
+    assert not onion_v3_ok(broken(good))
+    c = contract(f"Зеркало: {good}.onion, старое {broken(good)}.onion, сайт http://{onion('x')}.onion/market")
+    assert c["domains"] == [f"{good}.onion", f"{onion('x')}.onion"]
+    assert c["urls"] == [f"http://{onion('x')}.onion/market"]
+
+
+# ---- phones ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", [
+    "+7 701 123 45 67", "+77011234567", "87011234567", "8 (701) 123-45-67", "8-701-123-45-67",
+    "+7(701)1234567", "8 701 1234567", "701 123 45 67", "+7 701 123-45-67",
+])
+def test_kz_phone_formats(written):
+    assert contract(f"Звоните {written} круглосуточно")["phones"] == ["+77011234567"]
+
+
+def test_landline_and_foreign_phones():
+    c = contract("Алматы +7 (727) 250-00-00, Лондон +44 20 7946 0958, Москва 8 (916) 123-45-67")
+    assert c["phones"] == ["+77272500000", "+442079460958", "+79161234567"]
+
+
+@pytest.mark.parametrize("text", [
+    "Цена 15 000 000 тг",
+    "Заказ №87011234567 отправлен",
+    "трек 87011234567",
+    "ИИН 900101300123",
+    "22.11.2026 10:15:00",
+    "timestamp 1700000000",
+    "IP 192.168.100.200",
+    "7 000 000 000 тг",
+])
+def test_phone_false_positives(text):
+    assert contract(text)["phones"] == []
+
+
+# ---- cards -----------------------------------------------------------------------------------------
+
+
+def test_card_formats_and_issuer():
+    n = card()
+    spaced = " ".join(n[i:i + 4] for i in range(0, 16, 4))
+    dashed = "-".join(n[i:i + 4] for i in range(0, 16, 4))
+    for written in (n, spaced, dashed):
+        inds = [i for i in extract(f"Оплата на карту {written} Каспи") if i.kind == "card"]
+        assert [i.value for i in inds] == [n]
+        assert inds[0].details["issuer"] == "Kaspi Bank" and inds[0].details["scheme"] == "visa"
+        assert inds[0].canonical_id == "card:" + n
+
+
+def test_card_is_not_also_a_phone():
+    n = card("539158", seed=7)
+    spaced = " ".join(n[i:i + 4] for i in range(0, 16, 4))
+    c = contract(f"Карта {spaced} 8 701 123 45 67")
+    assert c["cards"] == [n] and c["phones"] == ["+77011234567"]
+
+
+def test_card_false_positives():
+    n = card()
+    bad = n[:-1] + str((int(n[-1]) + 1) % 10)
+    c = contract(f"Неверная {bad}, заказ 1234567890123456, пробел 4444 4444 4444 4448, "
+                 f"номер 9{n[1:]}, дробь 4400.4300.1234.5678")
+    assert c["cards"] == []
+
+
+def test_amex_and_19_digit_cards():
+    amex = card("37", 15, seed=3)
+    long = card("6200", 19, seed=4)
+    c = contract(f"amex {amex[:4]} {amex[4:10]} {amex[10:]} and unionpay {long}")
+    assert c["cards"] == [amex, long]
+
+
+@settings(max_examples=150, deadline=None)
+@given(prefix=st.sampled_from(["4", "51", "55", "2200", "2720", "62", "440043"]), seed=st.integers(0, 10**9),
+       sep=st.sampled_from(["", " ", "-"]), before=st.sampled_from(["Карта ", "card: ", "на ", "Kaspi Gold "]),
+       after=st.sampled_from(["", " Иван", ", пишите", ". Спасибо"]))
+def test_every_luhn_valid_card_in_any_formatting_is_found(prefix, seed, sep, before, after):
+    n = card(prefix, 16, seed)
+    if len(set(n)) <= 2:
+        return
+    written = sep.join(n[i:i + 4] for i in range(0, 16, 4))
+    assert contract(before + written + after)["cards"] == [n]
+
+
+# ---- IBAN ------------------------------------------------------------------------------------------
+
+
+def test_ibans():
+    c = contract("Счёт KZ86125KZT5004100100, grouped KZ86 125K ZT50 0410 0100 и DE89 3704 0044 0532 0130 00.")
+    assert c["ibans"] == ["KZ86125KZT5004100100", "DE89370400440532013000"]
+    assert contract("Неверный KZ87125KZT5004100100")["ibans"] == []
+
+
+# ---- crypto ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("address", "chain"), [
+    (btc_p2pkh(), "btc"), (btc_p2sh(), "btc"), (bech("bc", 0), "btc"), (bech("bc", 0, n=32), "btc"),
+    (bech("bc", 1, n=32), "btc"), (ltc_legacy(), "ltc"), (bech("ltc", 0), "ltc"), (tron(), "tron"),
+    (eth(), "eth"), (eth().lower(), "eth"), (xmr(), "xmr"), (xmr("s", 42), "xmr"),
+])
+def test_valid_wallets(address, chain):
+    c = contract(f"Оплата USDT/BTC на кошелёк {address} после заказа")
+    assert c["crypto"] == [{"chain": chain, "address": address}]
+    assert classify(address)[0] == chain
+
+
+@pytest.mark.parametrize("address", [
+    btc_p2pkh(), btc_p2sh(), bech("bc", 0), ltc_legacy(), tron(), eth(), xmr(),
+])
+def test_broken_checksums_are_rejected(address):
+    assert contract(f"кошелёк {broken(address)}")["crypto"] == []
+
+
+def test_bech32_v1_needs_bech32m():
+    # a witness v1 program encoded with the v0 constant (bech32, not bech32m) is invalid (BIP-350)
+    prog = codecs._convertbits(h("z", 32), 8, 5)
+    values = codecs._hrp_expand("bc") + [1] + prog
+    polymod = codecs._polymod(values + [0] * 6) ^ 1
+    wrong = "bc1" + "".join(codecs.BECH32_CHARSET[d] for d in [1] + prog + [(polymod >> 5 * (5 - i)) & 31
+                                                                             for i in range(6)])
+    assert contract(wrong)["crypto"] == []
+
+
+def test_words_and_hashes_are_not_wallets():
+    c = contract("Transaction 0x" + "ab" * 32 + " and Supercalifragilisticexpialidocious1234 or "
+                 "TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT")
+    assert c["crypto"] == []
+
+
+# ---- metadata, contract shape, spans -------------------------------------------------------------
+
+
+def test_telegram_entities_and_html_links_add_hidden_indicators():
+    n = card(seed=9)
+    entities = [{"type": "text_link", "text": "наш бот", "href": "https://t.me/hidden_shop_bot"},
+                {"type": "bank_card", "text": n}, {"type": "mention", "text": "Lorem ipsum"},
+                {"type": "email", "text": "not an email"}]
+    inds = extract("Заказ через наш бот", entities=entities, links=["https://alma-shop.kz/price", "/relative"])
+    c = as_contract(inds)
+    assert c["telegram"] == ["hidden_shop_bot"] and c["cards"] == [n]
+    assert c["urls"] == ["https://alma-shop.kz/price"] and c["domains"] == ["alma-shop.kz"]
+    assert all(i.start == -1 for i in inds)
+
+
+def test_contract_shape_dedup_and_order():
+    n = card(seed=11)
+    c = contract(f"@Shop_A t.me/shop_a @shop_b {n} {n[:4]} {n[4:8]} {n[8:12]} {n[12:]} +77011234567 87011234567")
+    assert list(c) == ["telegram", "urls", "domains", "emails", "phones", "cards", "ibans", "crypto"]
+    assert c["telegram"] == ["shop_a", "shop_b"] and c["cards"] == [n] and c["phones"] == ["+77011234567"]
+
+
+def test_spans_point_at_the_original_text():
+    text = "Пиши @Shop_KZ24, карта 4400 4300 1234 5671? нет; https://alma.kz/x."
+    for ind in extract(text):
+        assert ind.start >= 0 and text[ind.start:ind.end]
+    urls = [i for i in extract(text) if i.kind == "url"]
+    assert text[urls[0].start:urls[0].end] == "https://alma.kz/x"
+    assert EXTRACTOR_VERSION
+
+
+@pytest.mark.parametrize("text", [
+    "Свежие новости: полиция задержала курьера с 15 закладками, изъято 200 г мефедрона.",
+    "Hair dryer Philips 2200W, price 15 000 tg, call later.",
+    "Весна 2026 года, 3.5 млн тенге, рост 12,5%, 10:15-11:30, Абая 150/2 кв 12",
+    "",
+])
+def test_posts_without_indicators(text):
+    assert contract(text) == {"telegram": [], "urls": [], "domains": [], "emails": [], "phones": [], "cards": [],
+                              "ibans": [], "crypto": []}
