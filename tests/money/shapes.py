@@ -78,8 +78,8 @@ def shapes_world(seed: int = 3) -> tuple[pd.DataFrame, dict[str, dict]]:
     gs += [b.add("gs1", f"gso{i}", 170000, T0 + hours(100 + i)) for i in range(4)]
     truth["gather_scatter"] = {"anchor": "gs1", "transfers": set(gs)}
     # bipartite: 3 payers each pay the same 3 recipients; stack: those 3 each pay the same 2 accounts
-    bp = [b.add(f"bpa{i}", f"bpb{j}", 60000 + 10 * i + j, T0 + hours(110 + i + j / 10)) for i in range(3) for j in range(3)]
-    st = [b.add(f"bpb{j}", f"bpc{k}", 85000 + 10 * j + k, T0 + hours(120 + j + k / 10)) for j in range(3) for k in range(2)]
+    bp = [b.add(f"bpa{i}", f"bpb{j}", 160000 + 10 * i + j, T0 + hours(110 + i + j / 10)) for i in range(3) for j in range(3)]
+    st = [b.add(f"bpb{j}", f"bpc{k}", 185000 + 10 * j + k, T0 + hours(120 + j + k / 10)) for j in range(3) for k in range(2)]
     truth["bipartite"] = {"anchor": "bpa0", "transfers": set(bp)}
     truth["stack"] = {"anchor": "bpa0", "transfers": set(bp) | set(st)}
     # structuring: 4 payments of 930-990k against a 1,000,000 threshold

@@ -88,9 +88,11 @@ def build_alerts(ws: Workspace, *, min_score: float = 0.5, max_alerts: int | Non
                     SELECT c.account_id, x.transfer_id, coalesce(x.amount_base, x.amount) AS amt,
                            row_number() OVER (PARTITION BY c.account_id
                                               ORDER BY coalesce(x.amount_base, x.amount) DESC, x.transfer_id) AS rn
-                    FROM _alert_candidates c
-                    JOIN transfers x ON x.from_account = c.account_id OR x.to_account = c.account_id
-                    WHERE c.account_id NOT IN (SELECT account_id FROM ev)
+                    FROM (SELECT * FROM _alert_candidates WHERE account_id NOT IN (SELECT account_id FROM ev)) c
+                    JOIN (SELECT transfer_id, amount, amount_base, from_account AS acct FROM transfers
+                          UNION ALL
+                          SELECT transfer_id, amount, amount_base, to_account FROM transfers) x
+                      ON x.acct = c.account_id  -- two equi-joins, not an OR-join (which DuckDB runs as a nested loop)
                 ) WHERE rn <= 20 GROUP BY account_id
             )
             SELECT c.*, coalesce(t.typologies, []::VARCHAR[]) AS typologies,

@@ -28,8 +28,8 @@ from narcotrace.workspace import Workspace
 HOME_COUNTRY = "KZ"
 KIND_ENDPOINTS = {"exchanger": "exchanger", "cash": "cash_out", "foreign": "foreign", "wallet": "crypto"}
 ROLE_ENDPOINTS = {"exchanger": "exchanger", "cash_out": "cash_out"}
-CHANNEL_ENDPOINTS = {"atm": "cash_out", "cash": "cash_out", "cash_out": "cash_out", "crypto": "crypto",
-                     "swift": "foreign"}
+CHANNEL_ENDPOINTS = {"atm": "cash_out", "atm_withdrawal": "cash_out", "cash": "cash_out", "cash_out": "cash_out",
+                     "cash_withdrawal": "cash_out", "crypto": "crypto", "crypto_transfer": "crypto", "swift": "foreign"}
 EPS = 1e-6
 
 

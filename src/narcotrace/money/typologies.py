@@ -189,6 +189,7 @@ def rapid_pass_through(e: ir.Table, p: dict, cap: int, **_: Any) -> ir.Table:
 
 
 def gather_scatter(e: ir.Table, p: dict, cap: int, *, quiet_nodes: ir.Table, **_: Any) -> ir.Table:
+    e = e.filter(e.amt >= p["min_amount"])
     w = e.mutate(bucket=_bucket(e, p["window_hours"]))
     w = _only_quiet(w, "dst", quiet_nodes)
     ins = w.group_by(acct=w.dst, bucket=w.bucket).agg(
@@ -215,6 +216,7 @@ def gather_scatter(e: ir.Table, p: dict, cap: int, *, quiet_nodes: ir.Table, **_
 
 def _bipartite_groups(e: ir.Table, p: dict, quiet_nodes: ir.Table) -> ir.Table:
     """Payers of one window grouped by the exact set of accounts they paid (both sides of size >= 2)."""
+    e = e.filter(e.amt >= p["min_amount"])
     w = e.mutate(bucket=_bucket(e, p["window_hours"]))
     w = _only_quiet(_only_quiet(w, "src", quiet_nodes), "dst", quiet_nodes)
     per_payer = w.group_by(["src", "bucket"]).agg(recv=w.dst.collect(), n_recv=w.dst.nunique())
@@ -261,8 +263,10 @@ def _relay_edges(e: ir.Table, quiet_nodes: ir.Table) -> ir.Table:
 
 def scatter_gather(e: ir.Table, p: dict, cap: int, *, quiet_nodes: ir.Table, **_: Any) -> ir.Table:
     gap = int(p["max_gap_hours"] * 3600)
-    first = e.mutate(bucket=_bucket(e, p["window_hours"])).select(
-        s=e.src, m=e.dst, t1=e.tid, s1=e.ts_s, ts1=e.ts, a1=e.amt, bucket=_bucket(e, p["window_hours"]))
+    e_first = e.filter(e.amt >= p["min_amount"])
+    first = e_first.select(
+        s=e_first.src, m=e_first.dst, t1=e_first.tid, s1=e_first.ts_s, ts1=e_first.ts, a1=e_first.amt,
+        bucket=_bucket(e_first, p["window_hours"]))
     r = _relay_edges(e, quiet_nodes)
     second = r.select(m2=r.src, t=r.dst, t2=r.tid, s2=r.ts_s, ts2=r.ts, a2=r.amt)
     j = first.join(second, [first.m == second.m2, second.s2 >= first.s1, second.s2 <= first.s1 + gap,
