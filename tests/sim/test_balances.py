@@ -36,3 +36,12 @@ def test_amounts_positive_and_base_currency_consistent(con):
     assert con.execute("SELECT count(*) FROM t WHERE amount <= 0 OR amount_base <= 0").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM t WHERE currency = 'KZT' AND amount <> amount_base").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM t WHERE channel = 'crypto_transfer' AND currency = 'KZT'").fetchone()[0] == 0
+
+
+def test_no_transfer_before_the_account_was_opened(con):
+    bad = con.execute("""
+        SELECT count(*) FROM t JOIN a ON a.account_id IN (t.from_account, t.to_account)
+        WHERE t.timestamp < a.opened_at""").fetchone()[0]
+    assert bad == 0
+    # and some accounts are opened inside the window (fresh cards: drops' and ordinary people's)
+    assert con.execute("SELECT count(*) FROM a WHERE opened_at >= (SELECT min(timestamp) FROM t)").fetchone()[0] > 0

@@ -93,7 +93,7 @@ def test_roles_in_truth_accounts(con):
     roles = {r[0] for r in con.execute("SELECT DISTINCT role FROM ta").fetchall()}
     assert {"normal", "merchant", "drop", "collector", "exchanger", "cash_out", "laundering"} <= roles
     looks = {r[0] for r in con.execute("SELECT DISTINCT lookalike FROM ta WHERE lookalike IS NOT NULL").fetchall()}
-    assert {"tutor", "small_seller", "charity", "salary_passthrough"} <= looks
+    assert {"tutor", "small_seller", "charity", "salary_passthrough", "new_account"} <= looks
 
 
 def _check_shape(kind: str, edges: list[tuple]) -> None:

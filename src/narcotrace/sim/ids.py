@@ -76,8 +76,25 @@ def digits_to_str(d: np.ndarray) -> list[str]:
     return [raw[i:i + w] for i in range(0, len(raw), w)]
 
 
-def cards(rng: np.random.Generator, bins: list[str]) -> list[str]:
-    """16-digit Luhn-valid card numbers, one per BIN given (BINs repeat), distinct within the call."""
+def cards(rng: np.random.Generator, bins: list[str], taken: set[str] | None = None) -> list[str]:
+    """16-digit Luhn-valid card numbers, one per BIN given (BINs repeat), distinct from each other and
+    from `taken` (which is updated)."""
+    out = _cards(rng, bins)
+    return _distinct(out, taken, lambda i: _cards(rng, [bins[i]])[0])
+
+
+def _distinct(values: list[str], taken: set[str] | None, redraw) -> list[str]:
+    if taken is None:
+        return values
+    for i, v in enumerate(values):
+        while v in taken:
+            v = redraw(i)
+        values[i] = v
+        taken.add(v)
+    return values
+
+
+def _cards(rng: np.random.Generator, bins: list[str]) -> list[str]:
     n = len(bins)
     if n == 0:
         return []
@@ -111,8 +128,13 @@ def phones(rng: np.random.Generator, n: int) -> list[str]:
     return out
 
 
-def kz_ibans(rng: np.random.Generator, bank_codes: list[str]) -> list[str]:
-    """Distinct KZ IBANs (ISO 13616: KZkk + 3-digit bank code + 13 account digits), mod-97 check digits."""
+def kz_ibans(rng: np.random.Generator, bank_codes: list[str], taken: set[str] | None = None) -> list[str]:
+    """KZ IBANs (ISO 13616: KZkk + 3-digit bank code + 13 account digits), mod-97 check digits, distinct
+    from each other and from `taken` (which is updated)."""
+    return _distinct(_kz_ibans(rng, bank_codes), taken, lambda i: _kz_ibans(rng, [bank_codes[i]])[0])
+
+
+def _kz_ibans(rng: np.random.Generator, bank_codes: list[str]) -> list[str]:
     n = len(bank_codes)
     if n == 0:
         return []

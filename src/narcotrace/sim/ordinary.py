@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from narcotrace.sim.flows import ACT, CH, Flows, Vocab
-from narcotrace.sim.population import CITIES, HOUR_WEEKDAY, HOUR_WEEKEND, POS_CATEGORIES, UTILITIES, Population
+from narcotrace.sim.population import (CITIES, HOUR_WEEKDAY, HOUR_WEEKEND, POS_CATEGORIES, UTILITIES, Population,
+                                       open_account)
 
 DAY = 86_400
 _P2P_NOTES = ["долг", "за обед", "спасибо", "на такси", "вернула", "за билеты", "подарок", "на продукты",
@@ -282,6 +283,31 @@ class OrdinaryLife:
                 parts.append(Flows.make(pop.person_primary[who], pop.remit_to[who], clock(rng, day_ts, n, False),
                                         np.round(rng.lognormal(np.log(120_000), 0.5, n), -3) * 100, CH["swift"],
                                         ACT["remittance"], desc=self.vocab.code("family support")))
+        return Flows.concat(parts)
+
+    def new_accounts(self, rng: np.random.Generator) -> Flows:
+        """Some people open a fresh card in the window, top it up from their main account and spend from
+        it: a new account with money in and out, as a drop's fresh card has."""
+        import datetime as dt
+
+        pop = self.pop
+        who = rng.choice(pop.n_people, size=max(3, int(pop.n_people * 0.012)), replace=False)
+        parts = []
+        for p in who:
+            t_open = self.start_ts + int(rng.integers(0, max(1, self.days - 1) * DAY))
+            acc = open_account(rng, pop, int(p), dt.datetime.fromtimestamp(t_open, dt.UTC))
+            pop.book.lookalike[acc] = "new_account"
+            t = t_open + int(rng.integers(3600, 2 * DAY))
+            top = int(round(rng.lognormal(np.log(60_000), 0.8), -3))
+            parts.append(Flows.make([pop.person_primary[p]], [acc], [t], [top * 100], CH["card_p2p"],
+                                    ACT["own_transfer"]))
+            k = int(rng.poisson(5))
+            if k:
+                ts = np.sort(t + rng.integers(600, max(1200, self.start_ts + self.days * DAY - t), k))
+                mi = self.m_cand[np.searchsorted(self.m_ladder, pop.person_city[p] + rng.random(k) * 0.999999)]
+                parts.append(Flows.make(np.full(k, acc), pop.merchants[mi], ts,
+                                        np.round(top * rng.uniform(0.05, 0.25, k), -1) * 100, CH["merchant_pos"],
+                                        ACT["pos_purchase"], desc=self.m_desc[mi]))
         return Flows.concat(parts)
 
     def group_collections(self, rng: np.random.Generator) -> Flows:

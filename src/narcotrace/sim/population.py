@@ -86,6 +86,9 @@ class AccountBook:
     role: list[str] = field(default_factory=list)
     lookalike: list[str | None] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.taken: set[str] = set()  # card numbers and IBANs issued so far: never issue one twice
+
     def __len__(self) -> int:
         return len(self.account_id)
 
@@ -189,16 +192,28 @@ def _bank_accounts(book: AccountBook, rng: np.random.Generator, bank_idx: np.nda
     bb = ids.bank_book()
     n = len(bank_idx)
     banks = [bb.banks[i] for i in bank_idx]
-    ibans = ids.kz_ibans(rng, [b.iban_bank_code for b in banks])
+    ibans = ids.kz_ibans(rng, [b.iban_bank_code for b in banks], book.taken)
     has_card = rng.random(n) < card_p
     pick = rng.random(n)
     bins = [b.bins[int(u * len(b.bins))] for b, u in zip(banks, pick)]
-    cards = ids.cards(rng, bins)
+    cards = ids.cards(rng, bins, book.taken)
     card_col = [c if h else None for c, h in zip(cards, has_card)]
     return book.add(n, account_id=ibans, kind=kind, bank=[b.code for b in banks], holder_id=holder_ids,
                     holder_name=holder_names, holder_kind=holder_kind, card=card_col,
                     phone=phones if phones is not None else None, iban=ibans, opened_at=_opened(rng, start, n),
                     savings=np.round(savings, 0), overdraft=overdraft, role=role)
+
+
+def open_account(rng: np.random.Generator, pop: Population, person: int, opened: datetime) -> int:
+    """A new card account for a person, opened at `opened` (outside their usual accounts): used by people
+    who open a fresh card, and by drops who open one to sell or rent out."""
+    bb = ids.bank_book()
+    bank = int(rng.choice(len(bb.banks), p=bb.shares))
+    i = int(_bank_accounts(pop.book, rng, np.array([bank]), holder_ids=[f"p{person:07d}"],
+                           holder_names=[pop.person_name[person]], holder_kind="person", start=pop.start,
+                           savings=np.array([0.0]), card_p=1.0)[0])
+    pop.book.opened_at[i] = opened.astimezone(UTC).replace(tzinfo=None) if opened.tzinfo else opened
+    return i
 
 
 def _social_graph(rng: np.random.Generator, city: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

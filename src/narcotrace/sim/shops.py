@@ -10,7 +10,7 @@ import numpy as np
 from narcotrace import identifiers
 from narcotrace.sim import ids
 from narcotrace.sim.model import DropSpell, Shop, Wallet
-from narcotrace.sim.population import CITIES, CITY_WEIGHTS, Population
+from narcotrace.sim.population import CITIES, CITY_WEIGHTS, Population, open_account
 
 # Lexicon categories (src/narcotrace/sim/text/drugs.yaml) the shops sell.
 DRUGS = ("mephedrone", "alpha_pvp", "cannabis", "synthetic_cannabinoids", "cocaine", "amphetamine", "mdma",
@@ -97,9 +97,13 @@ def build_shops(rng: np.random.Generator, pop: Population, n_shops: int, start: 
             while t < end:
                 dur = timedelta(days=float(np.clip(rng.lognormal(np.log(8), 0.6), 2, 30)))
                 p = recruit(cidx)
-                # a rented card is often the person's second account; phone transfers reach the primary
+                # a rented card is often the person's second account (phone transfers reach the primary);
+                # some drops open a fresh card a few days before to sell it
                 accs = pop.person_accounts[p]
-                acc = int(accs[1] if accs[1] >= 0 and rng.random() < 0.6 else accs[0])
+                if rng.random() < 0.25:
+                    acc = open_account(rng, pop, p, t - timedelta(days=float(rng.uniform(1, 14))))
+                else:
+                    acc = int(accs[1] if accs[1] >= 0 and rng.random() < 0.6 else accs[0])
                 card = book.card[acc]
                 phone = book.phone[acc] if rng.random() < 0.6 else None
                 if card is None and phone is None:

@@ -115,7 +115,8 @@ def simulate(out: Path, *, seed: int, people: int, days: int, shops: int | None 
         per_shape = max(2, round(people / 2500))
         laund, members = laundering(rng[4], pop, start_ts, days, crime_accounts, per_shape)
         special = Flows.concat([drug, laund, life.scheduled(rng[5]), life.group_collections(rng[6]),
-                                life.charities(rng[7]), life.crypto_trades(rng[8])])
+                                life.charities(rng[7]), life.crypto_trades(rng[8]),
+                                life.new_accounts(np.random.default_rng(seeds[9].spawn(1)[0]))])
         special = special.take(np.argsort(special.ts, kind="stable"))
         bar.advance(task)
 
