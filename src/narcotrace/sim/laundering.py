@@ -103,6 +103,17 @@ def _shape(kind: str, inst: _Instance, nodes: list[int]) -> list[int]:
     raise ValueError(kind)
 
 
+LOCAL_UTC_OFFSET_S = 5 * HOUR
+
+
+def daytime(ts: np.ndarray | int) -> np.ndarray:
+    """Squeeze each local (UTC+5) day onto its 08:00-22:00: launderers bank in the day like everyone else.
+    Strictly increasing, so the order of an attempt's steps is kept."""
+    local = np.asarray(ts, dtype=np.int64) + LOCAL_UTC_OFFSET_S
+    day, sec = np.divmod(local, 86_400)
+    return day * 86_400 + 8 * HOUR + sec * 14 // 24 - LOCAL_UTC_OFFSET_S
+
+
 _SIZES = {"fan-out": (5, 11), "fan-in": (5, 11), "cycle": (3, 8), "random": (4, 9), "bipartite": (4, 9),
           "stack": (6, 13), "scatter-gather": (5, 11), "gather-scatter": (5, 12)}
 
@@ -133,6 +144,7 @@ def laundering(rng: np.random.Generator, pop: Population, start_ts: int, days: i
             inst = _Instance(rng, t0, float(rng.lognormal(np.log(900_000), 0.8)))
             sources = _shape(kind, inst, nodes)
             e = np.array(inst.edges, dtype=np.int64)
+            e[:, 2] = daytime(e[:, 2])
             if e[:, 2].max() >= end:
                 continue  # an attempt is labelled whole or not at all
             pid += 1
@@ -146,7 +158,7 @@ def laundering(rng: np.random.Generator, pop: Population, start_ts: int, days: i
                 k = int(rng.integers(1, 4))
                 for j in range(k):
                     atm = pop.atms[int(rng.integers(0, len(pop.atms)))]
-                    t = t0 - int(rng.uniform(2, 44) * HOUR)
+                    t = int(daytime(t0 - int(rng.uniform(2, 44) * HOUR)))
                     parts.append(Flows.make([atm], [s], [t], [int(need / k * rng.uniform(1.0, 1.08)) // 100 * 100],
                                             CH["cash_deposit"], ACT["laundering"], leg=LEG["placement"],
                                             pattern=PAT[kind], pattern_id=pid))
