@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import subprocess
 from datetime import datetime
 
@@ -13,6 +15,16 @@ from narcotrace.online.blocklist import never_block, select_entries, write_block
 from narcotrace.online.review import decide
 
 ONION = "a" * 52 + "bcdd.onion"
+
+
+def named_checkzone(zone: str, path) -> subprocess.CompletedProcess:
+    tool = shutil.which("named-checkzone")
+    if tool is None:
+        message = "named-checkzone not installed (Debian bind9-utils; see scripts/setup.sh)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return subprocess.run([tool, zone, str(path)], capture_output=True, text=True)
 
 
 def add_post(ws, post_id, label, score, indicators, *, url=None, text="post text"):
@@ -99,9 +111,25 @@ def test_rpz_zone_passes_named_checkzone(shops, tmp_path):
     assert "xn--80aairftm.kz CNAME ." in text  # IDN as punycode
     assert ".onion" not in text and "rejected-shop" not in text and "t.me CNAME" not in text
     assert text.index("PROPOSED") < text.index("shop-two.kz CNAME")
-    check = subprocess.run(["named-checkzone", "rpz.test", str(out)], capture_output=True, text=True)
+    check = named_checkzone("rpz.test", out)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "OK" in check.stdout
+
+
+def test_hostile_post_ids_cannot_break_the_zone_or_hosts_file(workspace, tmp_path):
+    hostile = "посты.jsonl:1\nevil.kz CNAME rpz-passthru.\r\n; $INCLUDE /etc/passwd"
+    add_post(workspace, hostile, "sale", 0.99, [("domain", "shop-x.kz", "domain:shop-x.kz"),
+                                               ("domain", "bad name.kz\nx", "domain:bad")])
+    decide(workspace, "approve", [hostile], reason="shop", reviewer="alice")
+    zone = tmp_path / "z.rpz"
+    assert write_blocklist(workspace, "rpz", zone, proposed=False) == 1  # the malformed domain is left out
+    records = [line for line in zone.read_text().splitlines() if line and not line.startswith(";")]
+    assert [r for r in records if "CNAME" in r] == ["shop-x.kz CNAME .", "*.shop-x.kz CNAME ."]
+    assert named_checkzone("rpz.narcotrace", zone).returncode == 0
+    hosts = tmp_path / "hosts"
+    write_blocklist(workspace, "hosts", hosts, proposed=False)
+    assert [line for line in hosts.read_text().splitlines() if not line.startswith("#")] == [
+        "0.0.0.0 shop-x.kz", "0.0.0.0 www.shop-x.kz"]
 
 
 def test_hosts(shops, tmp_path):

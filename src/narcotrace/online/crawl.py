@@ -148,13 +148,14 @@ class _Archive:
         self._fh.close()
 
 
-def _decoded(body: bytes, encoding: str | None) -> bytes:
+def _decoded(body: bytes, encoding: str | None, limit: int = MAX_PAGE_BYTES) -> bytes:
+    """The body without its Content-Encoding, never more than `limit` bytes (a gzip bomb stays small)."""
     encoding = (encoding or "").lower()
     try:
         if encoding in ("gzip", "x-gzip"):
-            return zlib.decompressobj(31).decompress(body)
+            return zlib.decompressobj(31).decompress(body, limit)
         if encoding == "deflate":
-            return zlib.decompress(body)
+            return zlib.decompressobj().decompress(body, limit)
     except zlib.error:
         return b""
     return body

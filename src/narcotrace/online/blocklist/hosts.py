@@ -31,8 +31,9 @@ def write(entries: list, out: Path, *, proposed: bool) -> int:
         lines.append("# ---- approved by a reviewer ----" if status == "approved"
                      else "# ---- PROPOSED: not yet approved by a person ----")
         for name, e in block:
-            lines.append(f"# {'PROPOSED; ' if status == 'proposed' else ''}score {e.score:.2f}; posts "
-                         + " ".join(e.post_ids[:5]).replace("\n", " "))
+            note = f"{'PROPOSED; ' if status == 'proposed' else ''}score {e.score:.2f}; posts " + " ".join(e.post_ids[:5])
+            # Post ids are input data: one line, ASCII (escaped), bounded.
+            lines.append("# " + " ".join(note.split())[:400].encode("ascii", "backslashreplace").decode("ascii"))
             for host in sorted({name, "www." + name} | url_hosts.get(name, set())):
                 lines.append(f"0.0.0.0 {host}")
             count += 1

@@ -10,7 +10,8 @@ from narcotrace.workspace import utcnow
 
 
 def _comment(text: str) -> str:
-    return " ".join(text.split())[:400]
+    # Post ids are input data: one line, ASCII (escaped), bounded, so they cannot break the zone.
+    return " ".join(text.split())[:400].encode("ascii", "backslashreplace").decode("ascii")
 
 
 def zone_text(entries: list, *, zone: str, proposed: bool, serial: int | None = None) -> tuple[str, int]:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import ijson
-from ijson.common import ObjectBuilder
 
 from narcotrace.online.sources.accounting import FileReport
 from narcotrace.online.sources.base import Quarantined, RawPost
@@ -28,6 +27,7 @@ PASSED_ENTITIES = {"mention", "mention_name", "text_link", "link", "phone", "ban
 _CHAT_PREFIXES = ("", "chats.list.item", "left_chats.list.item")
 _MESSAGE_PREFIXES = {(p + "." if p else "") + "messages.item": p for p in _CHAT_PREFIXES}
 _HEADER_KEYS = {(p + "." if p else "") + k: (p, k) for p in _CHAT_PREFIXES for k in ("name", "type", "id")}
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 # Telegram launched in 2013; a unix time before that is a placeholder (some tools write "0000000000").
 _EARLIEST = 1_356_998_400
 
@@ -44,54 +44,90 @@ def read(path: Path, report: FileReport, *, captured_at: datetime,
             return
         report.encoding = "UTF-8"
         f.seek(0)
-        chats: dict[str, dict[str, Any]] = {p: {} for p in _CHAT_PREFIXES}
-        seen_root_keys: set[str] = set()
-        builder: ObjectBuilder | None = None
-        building = ""
-        index = 0
-        n_chats = 0
-        try:
-            for prefix, event, value in ijson.parse(f, use_float=True):
-                if builder is not None:
-                    builder.event(event, value)
-                    if event == "end_map" and prefix == building:
-                        index += 1
-                        item = _message(builder.value, chats[_MESSAGE_PREFIXES[building]], source, index,
-                                        captured_at, max_row_bytes, report)
-                        if item is not None:
-                            yield item
-                        builder = None
-                    continue
-                if event == "start_map" and prefix in _MESSAGE_PREFIXES:
-                    builder, building = ObjectBuilder(), prefix
-                    builder.event(event, value)
-                elif event == "start_map" and prefix in ("chats.list.item", "left_chats.list.item"):
-                    chats[prefix] = {}
-                    n_chats += 1
-                elif prefix in _HEADER_KEYS and event in ("string", "number"):
-                    chat_prefix, key = _HEADER_KEYS[prefix]
-                    chats[chat_prefix][key] = value
-                elif prefix == "" and event == "map_key":
-                    seen_root_keys.add(value)
-        except ijson.JSONError as e:
-            reason = (f"JSON broken after message {index} ({e}); "
-                      f"{'the messages before it were read' if index else 'nothing could be read'}")
-            if index == 0 and not seen_root_keys:
-                report.error = f"not JSON ({e}); expected a Telegram Desktop export (result.json)"
-                reason = report.error
-            yield Quarantined(source, index + 1, reason)
+        layout = _Layout.scan(f)
+        if layout.error and not layout.root_keys:
+            report.error = f"not JSON ({layout.error}); expected a Telegram Desktop export (result.json)"
+            yield Quarantined(source, 0, report.error)
             return
+        index = 0
+        broken: str | None = None
+        for prefix, chats in layout.sections.items():
+            # Second pass per section: ijson builds the messages in C; the first pass told us which chat
+            # each one belongs to (chats appear in file order with their message counts).
+            f.seek(0)
+            owners = iter(chats)
+            # One chat owns every message of a single-chat export: no need to have counted them.
+            chat, remaining = (chats[0][0], -1) if prefix == "messages.item" else ({}, 0)
+            try:
+                for msg in ijson.items(f, prefix, use_float=True):
+                    while remaining == 0:
+                        chat, remaining = next(owners, ({}, -1))
+                    remaining -= 1
+                    index += 1
+                    item = _message(msg, chat, source, index, captured_at, max_row_bytes, report)
+                    if item is not None:
+                        yield item
+            except ijson.JSONError as e:
+                broken = str(e)
+                break
+        if broken or layout.error:
+            yield Quarantined(source, index + 1, f"JSON broken after message {index} ({broken or layout.error}); "
+                                                 + ("the messages before it were read" if index
+                                                    else "nothing could be read"))
+            return
+        n_chats = sum(len(c) for p, c in layout.sections.items() if p != "messages.item")
         if n_chats:
             report.notes.append(f"{n_chats:,} chats")
-        if not ({"messages", "chats", "left_chats"} & seen_root_keys):
+        if not ({"messages", "chats", "left_chats"} & layout.root_keys):
             report.error = ("not a Telegram Desktop export: the JSON has no 'messages' (one chat) or 'chats' "
                             "(whole account); export with Telegram Desktop > Export chat history > JSON")
             yield Quarantined(source, 0, report.error)
 
 
+class _Layout:
+    """First pass over an export: the chats in file order, each with its header and message count."""
+
+    def __init__(self) -> None:
+        self.root_keys: set[str] = set()
+        # message prefix -> [[chat header, message count], ...] in file order
+        self.sections: dict[str, list[list[Any]]] = {}
+        self.error: str | None = None
+
+    @classmethod
+    def scan(cls, f: Any) -> _Layout:
+        layout = cls()
+        root: list[Any] = [{}, 0]
+        current = {"": root, "chats.list.item": None, "left_chats.list.item": None}
+        try:
+            for prefix, event, value in ijson.parse(f, use_float=True):
+                if event == "start_map":
+                    if prefix in _MESSAGE_PREFIXES:
+                        current[_MESSAGE_PREFIXES[prefix]][1] += 1
+                    elif prefix in ("chats.list.item", "left_chats.list.item"):
+                        current[prefix] = [{}, 0]
+                        layout.sections.setdefault(prefix + ".messages.item", []).append(current[prefix])
+                elif prefix in _HEADER_KEYS:
+                    if event in ("string", "number"):
+                        chat_prefix, key = _HEADER_KEYS[prefix]
+                        current[chat_prefix][0][key] = value
+                elif prefix == "" and event == "map_key":
+                    layout.root_keys.add(value)
+                    if value == "messages":
+                        layout.sections["messages.item"] = [root]
+                        if "chats" not in layout.root_keys:
+                            # A single-chat export: its header came first, nothing after matters here.
+                            break
+        except ijson.JSONError as e:
+            layout.error = str(e)
+        # Whole-account sections in file order: chats before left_chats.
+        order = ["messages.item", "chats.list.item.messages.item", "left_chats.list.item.messages.item"]
+        layout.sections = {p: layout.sections[p] for p in order if p in layout.sections}
+        return layout
+
+
 def _message(msg: Any, chat: dict[str, Any], source: str, index: int, captured_at: datetime,
              max_row_bytes: int, report: FileReport) -> RawPost | Quarantined | None:
-    raw = json.dumps(msg, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    raw = _CANONICAL.encode(msg).encode()
     if not isinstance(msg, dict):
         return Quarantined(source, index, "message is not a JSON object", raw[:2000].decode())
     kind = msg.get("type", "message")
