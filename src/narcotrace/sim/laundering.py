@@ -121,7 +121,6 @@ _SIZES = {"fan-out": (5, 11), "fan-in": (5, 11), "cycle": (3, 8), "random": (4, 
 def laundering(rng: np.random.Generator, pop: Population, start_ts: int, days: int, exclude: set[int],
                per_shape: int) -> tuple[Flows, dict[int, list[tuple[str, int]]]]:
     """All attempts; and for each member account the (pattern, pattern_id) it took part in."""
-    P = pop.n_people
     # launderers use ordinary people's accounts and some firms, never the shops' own people
     pool = np.concatenate([pop.person_accounts[:, 0], pop.person_accounts[:, 1][pop.person_accounts[:, 1] >= 0],
                            pop.suppliers, pop.employers])

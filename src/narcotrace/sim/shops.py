@@ -56,7 +56,7 @@ def build_shops(rng: np.random.Generator, pop: Population, n_shops: int, start: 
     city_p = CITY_WEIGHTS / CITY_WEIGHTS.sum()
     end = start + timedelta(days=days)
 
-    def recruit(city_idx: list[int], young: bool = True) -> int:
+    def recruit(city_idx: list[int]) -> int:
         """A person of one of these cities not yet working for any shop."""
         for _ in range(1000):
             p = int(rng.integers(0, pop.n_people))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from narcotrace.console import progress
 from narcotrace.errors import UserError
 from narcotrace.sim import ids
 from narcotrace.sim.drugs import drug_money
-from narcotrace.sim.flows import ACT, LEG, Flows, Vocab
+from narcotrace.sim.flows import Flows, Vocab
 from narcotrace.sim.laundering import laundering
 from narcotrace.sim.ledger import Ledger
 from narcotrace.sim.ordinary import DAY, OrdinaryLife
