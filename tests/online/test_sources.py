@@ -185,3 +185,11 @@ def test_reading_is_lazy():
 def test_file_sha256():
     p = FX / "posts.jsonl"
     assert file_sha256(p) == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_quarantined_rows_store_in_the_workspace(workspace):
+    _, bad, report = _read(FX / "posts.jsonl", FX / "binary.jsonl")
+    assert workspace.quarantine("posts", [q.row() for q in bad]) == report.quarantined == 6
+    rows = workspace.con.execute("SELECT source_row, reason FROM quarantine ORDER BY source, source_row").fetchall()
+    assert rows[0] == (0, "binary file (a PNG image), not text; expected JSON lines")
+    assert rows[1][0] == 3 and rows[1][1].startswith("not valid JSON")

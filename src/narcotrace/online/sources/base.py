@@ -35,3 +35,7 @@ class Quarantined:
     source_row: int
     reason: str
     raw: str = ""
+
+    def row(self) -> tuple[str, int, str, str]:
+        """As `Workspace.quarantine` takes it: (source, source_row, reason, raw)."""
+        return (self.source, self.source_row, self.reason, self.raw)
