@@ -29,3 +29,10 @@ def test_too_many_shops(run_cli, tmp_path):
     r = run_cli("simulate", "--out", tmp_path / "w", "--people", "300", "--days", "2", "--shops", "50")
     assert r.exit_code == 1 and "--shops" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_too_few_people_for_the_shops_and_days(run_cli, tmp_path):
+    r = run_cli("simulate", "--out", tmp_path / "w", "--people", "50", "--days", "1500")
+    assert r.exit_code == 1
+    assert "--people 50" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

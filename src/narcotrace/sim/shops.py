@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from narcotrace import identifiers
+from narcotrace.errors import UserError
 from narcotrace.sim import ids
 from narcotrace.sim.model import DropSpell, Shop, Wallet
 from narcotrace.sim.population import CITIES, CITY_WEIGHTS, Population, open_account
@@ -65,7 +66,12 @@ def build_shops(rng: np.random.Generator, pop: Population, n_shops: int, start: 
             if pop.person_city[p] in city_idx or rng.random() < 0.1:
                 used.add(p)
                 return p
-        raise RuntimeError("population too small for the shops asked for")
+        free = [p for p in range(pop.n_people) if p not in used]
+        if free:
+            used.add(free[0])
+            return free[0]
+        raise UserError(f"--people {pop.n_people}: too few people to staff {n_shops} shops over {days} days "
+                        "(each drop and collector is a different person); give more people, fewer shops or days")
 
     for s in range(n_shops):
         while True:
