@@ -193,3 +193,18 @@ def test_quarantined_rows_store_in_the_workspace(workspace):
     rows = workspace.con.execute("SELECT source_row, reason FROM quarantine ORDER BY source, source_row").fetchall()
     assert rows[0] == (0, "binary file (a PNG image), not text; expected JSON lines")
     assert rows[1][0] == 3 and rows[1][1].startswith("not valid JSON")
+
+
+def test_json_array_of_posts(tmp_path):
+    p = tmp_path / "posts.json"
+    p.write_text(json.dumps([{"id": "a1", "text": "first"}, {"id": "a2", "message": "second"}, ["bad"],
+                             {"id": "a4", "text": ""}], ensure_ascii=False), encoding="utf-8")
+    posts, bad, report = _read(p)
+    assert [(x.post_id, x.text, x.source_row) for x in posts] == [("a1", "first", 1), ("a2", "second", 2)]
+    assert [(q.source_row, q.reason) for q in bad] == [(3, "item is not a JSON object (a list)"),
+                                                       (4, "field 'text' is empty")]
+    assert report.files[0].format == "jsonl" and "JSON array" in report.files[0].encoding
+    cut = tmp_path / "cut.json"
+    cut.write_text(p.read_text()[:40])
+    posts, bad, _ = _read(cut)
+    assert [x.post_id for x in posts] == ["a1"] and "broken after item 1" in bad[0].reason

@@ -51,6 +51,8 @@ def sniff_bytes(head: bytes, *, json_name: bool = False) -> str | None:
         if not one_line_object and (json_name or _TELEGRAM_KEYS.search(body[:8192])):
             return "telegram"
         return "jsonl"
+    if body.startswith(b"["):
+        return "jsonl"  # a JSON array of posts: the JSONL reader streams it
     if _HTML_START.match(body[:2048]):
         return "html"
     if json_name:

@@ -1,9 +1,12 @@
-"""JSONL posts: one JSON object per line (`id`, `text`, optional `url`, `date`, `author`, `channel`)."""
+"""JSONL posts: one JSON object per line (`id`, `text`, optional `url`, `date`, `author`, `channel`); also a
+JSON array of such objects (streamed with ijson), since many tools export that."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+
+import ijson
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +29,9 @@ def read(path: Path, report: FileReport, *, captured_at: datetime,
             return
         enc = sniff_encoding(head)
         report.encoding = enc.label
+        if enc.codec == "utf-8" and head[enc.bom:].lstrip().startswith(b"["):
+            yield from _read_array(f, enc.bom, source, report, captured_at, max_row_bytes)
+            return
         fmap_cache: dict[tuple, dict[str, str]] = {}
         for line in iter_lines(f, enc, max_row_bytes):
             if line.error:
@@ -54,3 +60,30 @@ def read(path: Path, report: FileReport, *, captured_at: datetime,
             yield post_from_record(record, fmap, source=source, row=line.number, raw_text=text, fmt="jsonl",
                                    captured_at=captured_at, sha256=hashlib.sha256(line.raw).hexdigest(),
                                    report=report)
+
+
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _read_array(f, bom: int, source: str, report: FileReport, captured_at: datetime,
+                max_row_bytes: int) -> Iterator[RawPost | Quarantined]:
+    """A JSON array of post objects; row = position in the array (1-based), sha256 of the canonical JSON."""
+    report.encoding = (report.encoding or "UTF-8") + ", JSON array"
+    f.seek(bom)
+    n = 0
+    try:
+        for record in ijson.items(f, "item", use_float=True):
+            n += 1
+            raw = _CANONICAL.encode(record)
+            if len(raw) > max_row_bytes:
+                yield Quarantined(source, n, f"item is {len(raw):,} bytes, over the {max_row_bytes:,}-byte limit",
+                                  raw[:2000])
+                continue
+            if not isinstance(record, dict):
+                yield Quarantined(source, n, f"item is not a JSON object (a {type(record).__name__})", raw[:2000])
+                continue
+            yield post_from_record(record, field_map(list(record)), source=source, row=n, raw_text=raw,
+                                   fmt="jsonl", captured_at=captured_at,
+                                   sha256=hashlib.sha256(raw.encode()).hexdigest(), report=report)
+    except ijson.JSONError as e:
+        yield Quarantined(source, n + 1, f"JSON array broken after item {n} ({e}); the items before it were read")
