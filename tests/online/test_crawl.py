@@ -166,3 +166,16 @@ def test_crawl_then_scan(sites, workspace):
     result, _ = crawl_into(workspace, [f"http://127.0.0.1:{site.port}/"], depth=2, rate=0)
     stored = workspace.con.execute("SELECT count(*) FROM posts WHERE source = ?", [str(result.warc)]).fetchone()[0]
     assert stored == 5
+
+
+def test_missing_robots_allows_and_unreachable_robots_forbids(tmp_path):
+    open_site = _Site({"/": _html('<a href="/x.html">x</a>'), "/x.html": _html("<p>x</p>")})
+    down = _Site({"/robots.txt": (503, {"Content-Type": "text/plain"}, b"busy"), "/": _html("<p>home</p>")})
+    try:
+        result = crawl(tmp_path, [f"http://127.0.0.1:{open_site.port}/"], depth=1, rate=0)
+        assert len(result.fetched) == 2  # robots.txt 404: everything allowed (RFC 9309)
+        result = crawl(tmp_path, [f"http://127.0.0.1:{down.port}/"], depth=1, rate=0)
+        assert result.fetched == [] and down.paths == ["/robots.txt"]  # 5xx: nothing allowed
+    finally:
+        open_site.close()
+        down.close()

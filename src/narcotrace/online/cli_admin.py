@@ -64,14 +64,14 @@ def _decide(decision: str, ids: list[str] | None, workspace: Path, shop: str | N
 
 
 @review_app.command("approve")
-def review_approve(ids: IdsArg = None, reason: ReasonOpt = ..., workspace: WorkspaceOpt = DEFAULT_WS,
+def review_approve(reason: ReasonOpt, ids: IdsArg = None, workspace: WorkspaceOpt = DEFAULT_WS,
                    shop: ShopOpt = None, reviewer: ReviewerOpt = None, label: LabelOpt = None) -> None:
     """Approve posts as drug sale/recruitment: they enter blocklists (sale) and training."""
     _decide("approve", ids, workspace, shop, reason, reviewer, label)
 
 
 @review_app.command("reject")
-def review_reject(ids: IdsArg = None, reason: ReasonOpt = ..., workspace: WorkspaceOpt = DEFAULT_WS,
+def review_reject(reason: ReasonOpt, ids: IdsArg = None, workspace: WorkspaceOpt = DEFAULT_WS,
                   shop: ShopOpt = None, reviewer: ReviewerOpt = None, label: LabelOpt = None) -> None:
     """Reject posts (false positives): they never enter a blocklist; training learns them as `none`."""
     _decide("reject", ids, workspace, shop, reason, reviewer, label)

@@ -84,9 +84,9 @@ class _Robots:
             rp = urllib.robotparser.RobotFileParser(key + "/robots.txt")
             got = self._fetch(key + "/robots.txt")
             if got is None or got[0] >= 500:
-                rp.disallow_all = True  # RFC 9309: robots.txt unreachable -> assume everything is disallowed
+                rp.parse(["User-agent: *", "Disallow: /"])  # RFC 9309: unreachable -> assume all disallowed
             elif got[0] >= 400:
-                rp.allow_all = True  # RFC 9309: no robots.txt -> everything is allowed
+                rp.parse([])  # RFC 9309: no robots.txt -> everything is allowed
             else:
                 rp.parse(decode_page(got[1])[0].splitlines())
             self._parsers[key] = rp

@@ -55,6 +55,7 @@ def _stream(paths: list[Path], fmt: str, report: ReadReport, max_row_bytes: int,
     from narcotrace.workspace import utcnow
 
     for path in paths:
+        targets: list[tuple[Path, str | None]]
         if path.is_dir():
             files = list(walk(path, fmt))
             if not any(found for _, found in files):

@@ -97,7 +97,7 @@ class _Layout:
     def scan(cls, f: Any) -> _Layout:
         layout = cls()
         root: list[Any] = [{}, 0]
-        current = {"": root, "chats.list.item": None, "left_chats.list.item": None}
+        current: dict[str, Any] = {"": root, "chats.list.item": None, "left_chats.list.item": None}
         try:
             for prefix, event, value in ijson.parse(f, use_float=True):
                 if event == "start_map":
@@ -192,11 +192,13 @@ def message_text(msg: dict[str, Any]) -> tuple[str, list[dict], list[str]]:
     links: list[str] = []
     offset = 0
     for run in runs:
+        run_text: str
         if isinstance(run, str):
             run_text, kind, extra = run, "plain", {}
         elif isinstance(run, dict):
-            run_text = run.get("text") if isinstance(run.get("text"), str) else ""
-            kind = run.get("type", "plain")
+            value = run.get("text")
+            run_text = value if isinstance(value, str) else ""
+            kind = str(run.get("type", "plain"))
             extra = {k: run[k] for k in ("href", "user_id", "document_id") if k in run}
         else:
             continue
