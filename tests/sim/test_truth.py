@@ -174,3 +174,15 @@ def test_placement_funds_the_sources(con):
                        WHERE leg = 'placement' AND channel <> 'cash_deposit'""").fetchone()[0]
     assert n == 0
     assert con.execute("SELECT count(*) FROM tt WHERE leg = 'placement'").fetchone()[0] > 0
+
+
+def test_look_alikes_are_paid_by_as_many_strangers_as_drops(con):
+    # "many different people pay this card" must not single out drops: tutors and home sellers get as many
+    rows = dict(con.execute("""
+        SELECT CASE WHEN ta.role = 'drop' THEN 'drop' ELSE ta.lookalike END AS grp, median(n)
+        FROM (SELECT to_account, count(DISTINCT from_account) n FROM t
+              WHERE channel IN ('card_p2p', 'phone_p2p') GROUP BY 1) x
+        JOIN ta ON ta.account_id = x.to_account
+        WHERE ta.role = 'drop' OR ta.lookalike IN ('tutor', 'small_seller')
+        GROUP BY 1""").fetchall())
+    assert rows["tutor"] >= 0.5 * rows["drop"] and rows["small_seller"] >= 0.5 * rows["drop"], rows

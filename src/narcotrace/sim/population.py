@@ -381,7 +381,7 @@ def build_population(rng: np.random.Generator, n_people: int, start: datetime) -
     remit_to = np.where(remit, foreign[rng.integers(0, len(foreign), P)], -1)
     passthrough = employed & (rng.random(P) < 0.06)
     sellers = rng.choice(P, size=max(10, int(P * 0.015)), replace=False)
-    seller_weight = rng.pareto(1.3, len(sellers)) + 1
+    seller_weight = np.minimum(rng.pareto(1.3, len(sellers)) + 1, 25.0)  # a busy tutor, not a bank
     kinds = rng.choice(["tutor", "small_seller"], size=len(sellers))
     for p, k in zip(sellers, kinds):
         book.lookalike[primary[p]] = k
