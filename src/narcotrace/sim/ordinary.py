@@ -163,7 +163,9 @@ class OrdinaryLife:
         k = rng.poisson(act * 0.035)
         who = np.repeat(np.arange(P), k)
         n = len(who)
-        kzt = rng.choice([5_000, 10_000, 10_000, 20_000, 20_000, 30_000, 50_000, 100_000], n)
+        # mostly small sums, now and then the 100-300k people take out for a purchase paid in cash
+        kzt = rng.choice([5_000, 10_000, 20_000, 30_000, 50_000, 100_000, 150_000, 200_000, 300_000], n,
+                         p=[0.12, 0.22, 0.22, 0.14, 0.14, 0.09, 0.03, 0.03, 0.01])
         parts.append(Flows.make(self._person_account(rng, who, 0.8), self._atm(rng, pop.person_city[who]),
                                 clock(rng, day_ts, n, weekend), kzt * 100, CH["atm_withdrawal"],
                                 ACT["atm_withdrawal"]))
