@@ -83,6 +83,13 @@ def test_platform_domains_are_never_dns_blocked(shops):
     assert "https://t.me/shop_one" in _values(entries, "url")  # the URL itself is still evidence
 
 
+def test_a_shop_on_a_hosting_platform_is_blocked_alone(workspace):
+    add_post(workspace, "gh", "sale", 0.9, [("url", "https://kz-shop.github.io/menu", None),
+                                            ("domain", "github.io", "domain:github.io")])
+    decide(workspace, "approve", ["gh"], reason="shop page", reviewer="alice")
+    assert _values(select_entries(workspace), "domain") == {"kz-shop.github.io"}
+
+
 def test_proposed_adds_unreviewed_above_threshold_and_never_rejected(shops):
     entries = select_entries(shops, proposed=True)
     status = {(e.kind, e.value): e.status for e in entries}

@@ -54,11 +54,13 @@ def never_block() -> frozenset[str]:
 def _extract():
     import tldextract
 
-    # The bundled public-suffix snapshot only: never fetch at run time.
-    return tldextract.TLDExtract(suffix_list_urls=())
+    # The bundled public-suffix snapshot only: never fetch at run time. Private suffixes (github.io,
+    # blogspot.com, netlify.app) count as suffixes, so a shop on a hosting platform is blocked alone.
+    return tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
 def registered_domain(host: str) -> str | None:
+    """shop.kz for www.shop.kz; shop.github.io for shop.github.io; None for IPs, onions and bare suffixes."""
     host = host.lower().rstrip(".")
     if host.endswith(".onion"):
         return None
@@ -141,7 +143,12 @@ def select_entries(ws, *, proposed: bool = False, min_score: float = DEFAULT_MIN
             if host.endswith(".onion"):
                 add("onion", host, f"onion:{host}", row)
                 continue
-            domain = value.lower().rstrip(".") if kind == "domain" else registered_domain(host)
+            if kind == "domain":
+                domain = value.lower().rstrip(".")
+                if registered_domain(domain) is None:
+                    continue  # a hosting platform's suffix (github.io): the shop's own host comes from its URL
+            else:
+                domain = registered_domain(host)
             if domain and domain not in keep_whole and registered_domain(domain) not in keep_whole:
                 add("domain", domain, f"domain:{domain}", row)
     return sorted(entries.values(), key=lambda e: (KINDS.index(e.kind), e.status != "approved", e.value))
