@@ -13,7 +13,7 @@ CHANNELS = ("card_p2p", "phone_p2p", "iban_transfer", "salary", "merchant_pos", 
 ACTIVITIES = ("pos_purchase", "p2p", "salary", "rent", "utility", "atm_withdrawal", "own_transfer",
               "seller_payment", "big_purchase", "b2b", "crypto_buy", "salary_passthrough", "group_collection",
               "group_gift", "charity_donation", "charity_forward", "remittance", "cash_deposit", "drug",
-              "laundering")
+              "laundering", "loan_repayment")
 # Legs of the drug money route (truth/transfers.leg).
 LEGS = ("", "buyer_to_drop", "drop_to_collector", "collector_to_exchanger", "exchanger_to_wallet",
         "collector_to_cash", "collector_to_foreign", "placement", "pattern")

@@ -232,8 +232,11 @@ class OrdinaryLife:
             day_ts = self.start_ts + d * DAY
             date = dt.datetime.fromtimestamp(day_ts, dt.UTC)
             dom = date.day
-            # salary, paid in office hours; biweekly employers pay half twice
-            who = np.nonzero((pop.pay_days[:, 0] == dom) | (pop.pay_days[:, 1] == dom))[0]
+            # salary, paid in office hours; biweekly employers pay half twice; a payday on a weekend is
+            # paid on the Friday before
+            wd = date.weekday()
+            doms = [] if wd >= 5 else [dom + k for k in ((0, 1, 2) if wd == 4 else (0,))]
+            who = np.nonzero(np.isin(pop.pay_days[:, 0], doms) | np.isin(pop.pay_days[:, 1], doms))[0]
             n = len(who)
             if n:
                 half = pop.pay_days[who, 1] >= 0
@@ -278,6 +281,13 @@ class OrdinaryLife:
                                         clock(rng, day_ts, n, False),
                                         np.round(base * rng.lognormal(0, 0.35, n), 0) * 100, CH["bill_payment"],
                                         ACT["utility"], desc=util_codes[u]))
+            # consumer loan instalments to the bank
+            who = np.nonzero((pop.loan_to >= 0) & (pop.loan_day == dom))[0]
+            n = len(who)
+            if n:
+                parts.append(Flows.make(pop.person_primary[who], pop.loan_to[who], clock(rng, day_ts, n, False),
+                                        pop.loan_amt[who] * 100, CH["bill_payment"], ACT["loan_repayment"],
+                                        desc=self.vocab.code("Погашение кредита")))
             # family remittances abroad
             who = np.nonzero((pop.remit_to >= 0) & (remit_day == dom))[0]
             n = len(who)

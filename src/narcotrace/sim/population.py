@@ -144,6 +144,9 @@ class Population:
     bigticket: np.ndarray
     suppliers: np.ndarray
     utilities: np.ndarray  # account index per UTILITIES entry
+    loan_to: np.ndarray  # the bank's loan account a person repays monthly, or -1
+    loan_amt: np.ndarray
+    loan_day: np.ndarray
     charities: np.ndarray
     atms: np.ndarray
     atm_city: np.ndarray
@@ -320,6 +323,17 @@ def build_population(rng: np.random.Generator, n_people: int, start: datetime) -
                                holder_kind="business", start=start,
                                savings=np.full(len(UTILITIES), 1e10), card_p=0.0, role="utility")
 
+    # --- consumer loans (most people in Kazakhstan buy on instalments): repaid monthly to the bank
+    loan_acc = _bank_accounts(book, rng, np.arange(nb), holder_ids=[f"b-loans-{b.code}" for b in bb.banks],
+                              holder_names=[f'АО "{b.name}" (погашение кредитов)' for b in bb.banks],
+                              holder_kind="business", start=start, savings=np.full(nb, 1e11), card_p=0.0,
+                              role="bank")
+    bank_pos = {b.code: i for i, b in enumerate(bb.banks)}
+    has_loan = rng.random(P) < 0.35
+    loan_to = np.where(has_loan, loan_acc[[bank_pos[book.bank[a]] for a in primary]], -1)
+    loan_amt = np.round(rng.lognormal(np.log(35_000), 0.6, P), -1) * has_loan
+    loan_day = rng.integers(1, 29, P)
+
     # --- ATMs (also the cash-out points of shops: they look the same)
     atm_city = np.concatenate([np.full(max(2, int(round((city == c).sum() / 250))), c) for c in range(len(CITIES))])
     atm_bank = rng.choice(nb, size=len(atm_city), p=bb.shares)
@@ -397,6 +411,6 @@ def build_population(rng: np.random.Generator, n_people: int, start: datetime) -
         rent_day=rent_day, remit_to=remit_to, passthrough=passthrough, wallet=wallet, seller_people=sellers,
         seller_weight=seller_weight, employers=employers, merchants=merchants, merchant_cat=merchant_cat,
         merchant_city=merchant_city, merchant_weight=merchant_weight, bigticket=bigticket, suppliers=suppliers,
-        utilities=utilities, charities=charities, atms=atms, atm_city=atm_city, foreign=foreign,
+        utilities=utilities, loan_to=loan_to, loan_amt=loan_amt, loan_day=loan_day, charities=charities, atms=atms, atm_city=atm_city, foreign=foreign,
         exchanger_bank=exchanger_bank, exchanger_wallet=exchanger_wallet, exchanger_share=exchanger_share,
     )
