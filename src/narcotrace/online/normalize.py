@@ -107,7 +107,8 @@ _DIGIT_NEXT_TO_LETTER = re.compile(r"[0-9](?:(?<=[^\W\d_][0-9])|(?=[^\W\d_]))")
 _LATIN_NEXT_TO_CYRILLIC = re.compile(rf"[a-z](?:(?<=[{_CYR_LETTERS}][a-z])|(?=[{_CYR_LETTERS}]))")
 # Words with digits that are not leetspeak: "15000тг", "5г", "covid19", "24ч".
 _PLAIN_NUMBER_WORD = re.compile(r"\d{2,}[^\W\d_]*|\d[^\W\d_]{0,3}|[^\W\d_]+\d+")
-_REPEAT3 = re.compile(r"(.)\1{2,}")
+_ALNUM_RUN = re.compile(r"[^\W_]*")
+_REPEAT3 = re.compile(r"(.)\1\1")  # the rest of the run is taken in stretched(): cheaper to scan for
 _DIGIT_RUNS = re.compile(r"\d+")
 _LATIN_WORD = re.compile(rf"\bemj_\w+|[{_LAT_LETTERS}]+(?:'[{_LAT_LETTERS}]*)?")
 
@@ -331,14 +332,11 @@ class _Pass:
         if not hits:
             return
         n = len(text)
+        rev = text[::-1]  # word starts are found by matching forwards in the reversed text
         spans: set[tuple[int, int]] = set()
         for i in hits:
-            s = i
-            while s > 0 and text[s - 1].isalnum():
-                s -= 1
-            e = i + 1
-            while e < n and text[e].isalnum():
-                e += 1
+            e = _ALNUM_RUN.match(text, i).end()
+            s = n - _ALNUM_RUN.match(rev, n - i).end()
             spans.add((s, e))
         edits = []
         for s, e in sorted(spans):
@@ -418,12 +416,24 @@ class _Pass:
         return "".join(chars) if changed else w
 
     # -- step 6
-    def stretched(self, m: re.Match[str]) -> str | None:
-        ch = m.group(1)
-        if ch == "w" or not ch.isalpha():
-            return None  # www., "000", "!!!"
-        self.flags.add("stretched")
-        return ch
+    def squash(self) -> None:
+        edits: list[tuple[int, int, str]] = []
+        text = self.text
+        pos = 0
+        while True:
+            m = _REPEAT3.search(text, pos)
+            if m is None:
+                break
+            end = m.end()
+            ch = m.group(1)
+            while end < len(text) and text[end] == ch:
+                end += 1
+            if ch != "w" and ch.isalpha():
+                edits.append((m.start(), end, ch))
+            pos = end
+        if edits:
+            self.flags.add("stretched")
+            self.edit(edits)
 
 
 def _between_letters(text: str, i: int) -> bool:
@@ -450,7 +460,7 @@ def normalize(text: str) -> Normalized:
     if "@" in p.text:
         p.apply(_AT, p.at_sign)
     p.words()
-    p.apply(_REPEAT3, p.stretched)
+    p.squash()
     return Normalized(text, p.text, p.flags, p.stages)
 
 

@@ -16,9 +16,10 @@ _BANKS = Path(__file__).resolve().parents[2] / "data" / "banks.yaml"
 
 # Card layouts: 4-4-4-4 (and 4-4-4-4-3 for 19 digits) with one kind of separator, Amex 4-6-5, or
 # 13-19 contiguous digits; not glued to other digits, decimals or dates.
+# (The first digit comes before the look-behind so that the engine can skip to digits in C.)
 _CANDIDATE = re.compile(
-    r"(?<![\d.,/])(?:\d{4}(?P<s>[ -]{1,2})\d{4}(?P=s)\d{4}(?P=s)\d{4}(?:(?P=s)\d{1,3})?"
-    r"|\d{4}(?P<a>[ -])\d{6}(?P=a)\d{4,5}|\d{13,19})(?![\d]|[.,/]\d)")
+    r"\d(?<![\d.,/]\d)(?:\d{3}(?P<s>[ -]{1,2})\d{4}(?P=s)\d{4}(?P=s)\d{4}(?:(?P=s)\d{1,3})?"
+    r"|\d{3}(?P<a>[ -])\d{6}(?P=a)\d{4,5}|\d{12,18})(?![\d]|[.,/]\d)")
 # Payment-network prefixes (ISO/IEC 7812 major industry identifiers 2-6, plus Uzcard 8600 and Humo 9860,
 # which Central Asian shops ask for).
 _NETWORKS = (
@@ -36,14 +37,16 @@ _NETWORKS = (
 )
 
 
+_PREFIX_NETWORK = {p: name for name, prefixes in reversed(_NETWORKS) for p in prefixes}
+
+
 def network(digits: str) -> str | None:
-    """Card scheme by prefix, or None when no payment network issues numbers starting like this."""
-    best: tuple[int, str] | None = None
-    for name, prefixes in _NETWORKS:
-        for p in prefixes:
-            if digits.startswith(p) and (best is None or len(p) > best[0]):
-                best = (len(p), name)
-    return best[1] if best else None
+    """Card scheme by prefix (longest known prefix wins), or None when no payment network issues it."""
+    for n in (4, 3, 2, 1):
+        name = _PREFIX_NETWORK.get(digits[:n])
+        if name is not None:
+            return name
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,8 @@ _CANDIDATE = re.compile(
     rf"|(?:bc1|BC1|ltc1|LTC1)[0-9A-Za-z]{{8,87}}"
     rf"|[{_B58}]{{25,106}})(?![0-9A-Za-z])")
 
+_LONG_TOKEN = re.compile(r"[0-9A-Za-z]{25}")  # every address has 25+ such characters in a row
+
 # base58check version bytes -> chain and address type
 _B58_VERSIONS = {
     0x00: ("btc", "p2pkh"), 0x05: ("btc", "p2sh"),  # LTC's legacy P2SH also used 0x05; read as BTC
@@ -86,6 +88,8 @@ class Crypto(Extractor):
     kind = "crypto"
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
+        if not _LONG_TOKEN.search(scan.text):
+            return
         for m in _CANDIDATE.finditer(scan.text):
             address = m.group()
             if address.isdigit() or address.isalpha() and address.islower():

@@ -15,12 +15,12 @@ _LINK = re.compile(
     r"|tg://resolve\?domain=(?P<tgname>[a-z][a-z0-9_]{3,31})")
 # "t . me / shop", "t[.]me/shop", "т.ме/shop": a link broken up so that it is not clickable
 _LINK_OBFUSCATED = re.compile(
-    r"(?<![a-z0-9])[tт]\s*(?:\.|\[\.\]|\(\.\)|\s(?:dot|точка)\s)\s*(?:me|ме)\s*/\s*@?(?P<name>" + _NAME + r")(?![a-z0-9_])")
+    r"[tт](?<![a-z0-9][tт])\s*(?:\.|\[\.\]|\(\.\)|\s(?:dot|точка)\s)\s*(?:me|ме)\s*/\s*@?(?P<name>" + _NAME + r")(?![a-z0-9_])")
 _MENTION = re.compile(r"(?<![\w@.+-])@(?P<name>" + _NAME + r")(?![\w@]|\.[a-z]{2,})")
 _MENTION_SPACED = re.compile(r"(?<![\w@.])@\s{1,2}(?P<name>" + _NAME + r")(?![\w@])")
 # "телега: shop_kz", "тг - @shop_kz", "telegram: shopkz_bot"
 _KEYWORD = re.compile(
-    r"(?<!\w)(?:телег\w*|телеграм\w*|тг|tg|telegram|тлг|tlg|тelegram)\s*(?P<sep>[:\-–—]|\s)\s*@?(?P<name>"
+    r"(?:т(?<!\w.)(?:елег\w*|г|лг)|t(?<!\w.)(?:elegram\w*|g|lg))\s*(?P<sep>[:\-–—]|\s)\s*@?(?P<name>"
     + _NAME + r")(?![\w@.])")
 _CONTACT_WORDS = re.compile(r"(?:тг|tg|телег|telegram|пиши|оператор|контакт|связь|жазыңыз|contact|dm|order)")
 
@@ -52,7 +52,7 @@ class TelegramLinks(Extractor):
                 name = m.group("name") or m.group("tgname")
                 if _valid(name) and scan.free(*m.span()):
                     yield _indicator(name, m.start(), m.end(), "link")
-        if "me" in low or "ме" in low:
+        if "/" in low:
             for m in _LINK_OBFUSCATED.finditer(low):
                 if _valid(m.group("name")) and scan.free(*m.span()):
                     yield _indicator(m.group("name"), m.start(), m.end(), "obfuscated_link")
@@ -76,7 +76,7 @@ class TelegramMentions(Extractor):
                 near = _CONTACT_WORDS.search(low, max(0, m.start() - 25), m.start())
                 if _valid(name) and (looks or near) and scan.free(*m.span()):
                     yield _indicator(name, m.start(), m.end(), "spaced_mention")
-        if "т" in low or "t" in low:
+        if "тг" in low or "тел" in low or "тлг" in low or "tg" in low or "tlg" in low or "telegram" in low:
             for m in _KEYWORD.finditer(low):
                 name = m.group("name")
                 looks = "_" in name or any(c.isdigit() for c in name) or name.endswith("bot")

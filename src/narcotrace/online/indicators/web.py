@@ -27,6 +27,8 @@ _URL = re.compile(
 _EMAIL = re.compile(rf"(?<![\w.+-])(?P<local>[a-z0-9][a-z0-9._%+-]{{0,63}})@(?P<host>{_HOST})(?![\w-])")
 _ONION = re.compile(r"(?<![a-z2-7])(?P<addr>[a-z2-7]{56})\.onion(?![\w-])")
 _TRAILING = ".,;:!?)]}»\"'…"
+# Cheap test for anything host-like: a dot between a letter or digit and a letter (starts on the dot).
+_HOSTISH = re.compile(r"\.(?<=[a-z0-9\u0400-\u04ff-]\.)[a-z\u0400-\u04ff]")
 # Suffixes that are also common file extensions: a bare "readme.md" or "setup.py" is a file, not a site.
 _FILE_LIKE = frozenset("md py sh rs pl zip mov exe js ts cs ps sc so ai io pdf doc txt csv jpg png gif mp3 mp4 avi "
                        "rar apk bat dat log ini cfg xml json html htm php asp jsp".split())
@@ -104,7 +106,7 @@ class Urls(Extractor):
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower
-        if "." not in low:
+        if not _HOSTISH.search(low):
             return
         for m in _URL.finditer(low):
             start = m.start()

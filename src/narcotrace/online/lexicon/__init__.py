@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -71,9 +72,12 @@ class Term:
         return self.term if self.term is not None else f"/{self.regex}/"
 
 
-@dataclass(frozen=True, slots=True)
-class LexMatch:
-    """A lexicon term found in a post: span in the normalised text (`Normalized.text`)."""
+class LexMatch(NamedTuple):
+    """A lexicon term found in a post: span in the normalised text (`Normalized.text`).
+
+    A named tuple rather than a dataclass: posts have several matches each and millions of posts are
+    scanned, so construction cost counts.
+    """
 
     term: str
     kind: str
@@ -92,6 +96,7 @@ class Lexicon:
         self.terms = list(terms)
         self.version = _version(self.terms)
         self._trie: dict = {}
+        self._resolved: dict[str, tuple[Term, bool]] = {}  # matched surface -> term
         self._regex_terms: dict[str, Term] = {}
         for t in self.terms:
             if t.regex is not None:
@@ -127,10 +132,17 @@ class Lexicon:
         out: list[LexMatch] = []
         text = norm.text
         if self._rx is not None:
+            cache = self._resolved
             for m in self._rx.finditer(text):
-                found = _resolve(self._trie, m.group())
-                if found is None:  # cannot happen: the pattern is built from the same trie
-                    continue
+                surface = m.group()
+                found = cache.get(surface)
+                if found is None:
+                    found = _resolve(self._trie, surface)
+                    if found is None:  # cannot happen: the pattern is built from the same trie
+                        continue
+                    if len(cache) > 200_000:  # bounded: surfaces repeat, but a corpus may be huge
+                        cache.clear()
+                    cache[surface] = found
                 t, via_translit = found
                 if via_translit:
                     norm.flags.add("translit")
