@@ -121,14 +121,14 @@ def common_by_accounts(ws: Workspace, links: pd.DataFrame, p: dict[str, Any], co
     try:
         rows = ws.con.execute("""
             WITH acc AS (SELECT DISTINCT account_id FROM _ch_links)
-            SELECT acc.account_id, a.kind, a.holder_kind, s.role,
+            SELECT acc.account_id, a.kind, a.holder_kind,
                    (SELECT count(DISTINCT t.from_account) FROM transfers t WHERE t.to_account = acc.account_id) AS payers
-            FROM acc LEFT JOIN accounts a USING (account_id) LEFT JOIN account_scores s USING (account_id)""").fetchall()
+            FROM acc LEFT JOIN accounts a USING (account_id)""").fetchall()
     finally:
         ws.con.unregister("_ch_links")
     hub: dict[str, str] = {}
-    for account_id, kind, holder_kind, role, payers in rows:
-        if kind in ("exchanger", "cash") or role == "exchanger":
+    for account_id, kind, holder_kind, payers in rows:
+        if kind in ("exchanger", "cash"):
             hub[account_id] = f"account {account_id} is an exchanger or cash point"
         elif holder_kind == "business":
             hub[account_id] = f"account {account_id} belongs to a business"

@@ -4,10 +4,11 @@ went next (collectors, then exchangers and cash-out points), attributed proporti
 - Drug payments: payments into a drop by a payment channel people use to pay people, of at most
   `max_payment_kzt`, within `pay_window_hours` after an ad naming the drop; a payer who also paid the drop
   outside every ad window, or who ever received money from it, is a contact of the drop's holder, not a buyer.
-- Forwarding: money that arrived at an account is spread over the account's outgoing transfers made after
-  it arrived and within `forward_hours`, in proportion to their size, each transfer's amount shared between
-  the arrivals in time order (as `narcotrace trace` attributes, with a time horizon so a drop's ordinary
-  spending weeks later takes nothing).
+- Forwarding: money that arrived at an account leaves with the account's next outgoing transfers, first in,
+  first out (as `narcotrace trace --fifo`), but only within `forward_hours` after it arrived, so a drop's
+  ordinary spending weeks later takes nothing; each account down the chain is credited with its share of
+  the channel's money, and so on to where it leaves. (Spreading each arrival proportionally over all later
+  transfers lends early money to later forwards and strands the last payments of a drop spell.)
 - Collectors: accounts that got at least `collector_min_share` of the channel's drug money (and
   `collector_min_kzt`) from its drops. Exchangers, cash points, crypto and foreign accounts are endpoints:
   money stops there, and they are never collectors.
@@ -24,11 +25,12 @@ import pandas as pd
 
 from narcotrace.channels.link import CRYPTO_KINDS, PAYMENT_KINDS, CommonIdentifiers
 from narcotrace.channels.shops import Shop
-from narcotrace.money.trace import endpoint_kinds
+from narcotrace.money.trace import HOME_COUNTRY
 from narcotrace.workspace import Workspace
 
 EPS = 1e-6
-ENDPOINT_ROLES = {"exchanger": "exchanger", "cash_out": "cash_out", "foreign": "cash_out", "crypto": "wallet"}
+# where money leaves the traceable system, by what the account is (accounts.kind)
+KIND_ROLES = {"exchanger": "exchanger", "cash": "cash_out", "foreign": "cash_out", "wallet": "wallet"}
 
 
 @dataclass
@@ -135,8 +137,8 @@ def outgoing(ws: Workspace, accounts: list[str], since: datetime, until: datetim
 
 
 def spread(lots: list[tuple[pd.Timestamp, float]], moves: pd.DataFrame, horizon: timedelta) -> dict[str, float]:
-    """Attribute each arrival (time, amount) to the account's later outgoing transfers within `horizon`, in
-    proportion to what those transfers still carry; returns transfer_id -> attributed amount."""
+    """Attribute each arrival (time, amount), oldest first, to the account's outgoing transfers that follow it
+    within `horizon`, earliest first, up to what each still carries; returns transfer_id -> amount."""
     if moves.empty:
         return {}
     times = moves["timestamp"].to_numpy()
@@ -145,16 +147,15 @@ def spread(lots: list[tuple[pd.Timestamp, float]], moves: pd.DataFrame, horizon:
     out: dict[str, float] = defaultdict(float)
     for ts, amount in sorted(lots):
         t = ts.to_datetime64()
-        mask = (times > t) & (times <= (ts + horizon).to_datetime64())
-        total = remaining[mask].sum()
-        if total <= EPS:
-            continue
-        alloc = min(amount, total)
-        idx = mask.nonzero()[0]
-        shares = remaining[idx] * (alloc / total)
-        remaining[idx] -= shares
-        for i, s in zip(idx, shares):
-            out[ids[i]] += float(s)
+        left = amount
+        for i in ((times > t) & (times <= (ts + horizon).to_datetime64())).nonzero()[0]:
+            take = min(left, remaining[i])
+            if take > EPS:
+                remaining[i] -= take
+                out[ids[i]] += float(take)
+                left -= take
+            if left <= EPS:
+                break
     return out
 
 
@@ -178,13 +179,18 @@ def _forward(ws: Workspace, lots_by_account: dict[str, list[tuple[pd.Timestamp, 
     return pd.DataFrame(rows, columns=cols)
 
 
-def _endpoint_roles(ws: Workspace, flows: pd.DataFrame, p: dict[str, Any]) -> dict[str, str]:
-    """Accounts among the recipients where money leaves the traceable system, with their channel role."""
-    if flows.empty:
-        return {}
-    kinds = endpoint_kinds(ws, sorted(set(flows["to_account"])))
-    roles = {a: ENDPOINT_ROLES.get(k, "cash_out") for a, k in kinds.items()}
+def _endpoint_roles(flows: pd.DataFrame, kinds: dict[str, tuple[str | None, str | None]], p: dict[str, Any]
+                    ) -> dict[str, str]:
+    """Recipients where money leaves the traceable system, with their channel role: by the account's kind or
+    country, else by the channel the money left through. (The money pillar's suspected roles are not used
+    here: a rules-only `analyze` calls many busy private accounts exchangers.)"""
+    roles: dict[str, str] = {}
     for to, chan in zip(flows["to_account"], flows["channel"]):
+        kind, country = kinds.get(to, (None, None))
+        if kind in KIND_ROLES:
+            roles[to] = KIND_ROLES[kind]
+        elif country and country.upper() != HOME_COUNTRY:
+            roles[to] = "cash_out"
         if to not in roles and chan in p["endpoint_channels"]:
             roles[to] = p["endpoint_channels"][chan]
     return roles
@@ -196,7 +202,8 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
     named = {s.shop_id: named_accounts(s, links, common) for s in shops}
     windows = _windows(shops, named, post_dates, float(p["pay_window_hours"]))
     pays = drug_payments(ws, windows, p)
-    kinds = dict(ws.con.execute("SELECT account_id, kind FROM accounts").fetchall()) if shops else {}
+    kinds = {a: (k, c) for a, k, c in ws.con.execute("SELECT account_id, kind, country FROM accounts").fetchall()
+             } if shops else {}
     business = {a for (a,) in ws.con.execute("SELECT account_id FROM accounts WHERE holder_kind = 'business'"
                                              ).fetchall()} if shops else set()
     horizon = timedelta(hours=float(p["forward_hours"]))
@@ -218,7 +225,7 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
             g = per_drop.get(account)
             n_payers = int(g["from_account"].nunique()) if g is not None else 0
             vol = float(g["amount"].sum()) if g is not None else 0.0
-            is_wallet = kinds.get(account) == "wallet" or account.split(":", 1)[0] in CRYPTO_KINDS
+            is_wallet = kinds.get(account, (None,))[0] == "wallet" or account.split(":", 1)[0] in CRYPTO_KINDS
             posts = sorted({q for i in idents for q in shop.posts_of.get(i, [])})
             cm.members.append(Member(
                 account, "wallet" if is_wallet else "drop",
@@ -234,7 +241,7 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
             lots[r.account_id].append((r.timestamp, float(r.amount)))
         hop1 = _forward(ws, lots, horizon)
         drops = set(lots)
-        ends = _endpoint_roles(ws, hop1, p)
+        ends = _endpoint_roles(hop1, kinds, p)
         got: dict[str, list[Any]] = defaultdict(lambda: [0.0, set(), [], []])
         for r in hop1.itertuples(index=False):
             if r.to_account in drops:
@@ -261,7 +268,7 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
                                               "transfer_ids": sorted(tids)[:50], "transfers": len(tids)}))
         # hop 2: from the collectors to where the money leaves
         hop2 = _forward(ws, collectors, horizon)
-        ends.update(_endpoint_roles(ws, hop2, p))
+        ends.update(_endpoint_roles(hop2, kinds, p))
         for r in hop2.itertuples(index=False):
             if r.to_account in ends:
                 endpoint_in[r.to_account][0] += r.attributed
@@ -272,7 +279,7 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
             if share < p["endpoint_min_share"]:
                 continue
             cm.cashed_out += amount
-            role = ends[account] if kinds.get(account) != "exchanger" else "exchanger"
+            role = ends[account]
             cm.members.append(Member(account, role, round(min(1.0, 0.5 + share), 3), amount,
                                      {"share_of_forwarded": round(share, 4), "transfer_ids": sorted(tids)[:50],
                                       "transfers": len(tids), "endpoint_total": round(total, 2)}))
