@@ -7,7 +7,9 @@ import pyarrow.parquet as pq
 from narcotrace.sim.flows import PATTERNS
 
 TRANSFERS = ["transfer_id", "timestamp", "from_account", "to_account", "from_bank", "to_bank", "amount", "currency",
-             "amount_base", "channel", "description"]
+             "amount_base", "channel", "description", "to_card", "to_phone"]
+# what the payer typed on card and phone transfers: ingest makes account identifiers of them, not columns
+TYPED = ["to_card", "to_phone"]
 ACCOUNTS = ["account_id", "kind", "bank", "country", "holder_id", "holder_name", "holder_kind", "card", "phone",
             "iban", "address", "currency", "opened_at", "opening_balance", "overdraft_limit"]
 TRUTH = {
@@ -45,8 +47,10 @@ def test_transfer_columns_match_the_canonical_table(small_world):
     out, _ = small_world
     canonical = get("transfers").column_names
     names = pq.read_schema(out / "transfers.parquet").names
-    # every column we write is a canonical one, in the canonical order (provenance is the reader's job)
-    assert names == [c for c in canonical if c in names] == TRANSFERS
+    # every column we write is a canonical one, in the canonical order (provenance is the reader's job),
+    # then the typed card and phone
+    assert names[:-2] == [c for c in canonical if c in names] == TRANSFERS[:-2]
+    assert names[-2:] == TYPED
 
 
 def test_csv_copies(small_world, con):
@@ -93,3 +97,22 @@ def test_transfer_ids_unique_and_time_ordered(con):
                              OR to_account NOT IN (SELECT account_id FROM a)""").fetchone()[0]
     assert orphans == 0
     assert con.execute("SELECT count(*) FROM t WHERE from_account = to_account").fetchone()[0] == 0
+
+
+def test_card_and_phone_transfers_carry_the_identifier_the_payer_typed(small_world, con):
+    out, _ = small_world
+    rows = con.execute(f"""
+        SELECT t.channel, count(*), count(t.to_card), count(t.to_phone),
+               count(*) FILTER (WHERE t.to_card IS NOT NULL AND t.to_card <> a.card),
+               count(*) FILTER (WHERE t.to_phone IS NOT NULL AND t.to_phone <> a.phone)
+        FROM read_parquet('{out / 'transfers.parquet'}') t
+        JOIN read_parquet('{out / 'accounts.parquet'}') a ON a.account_id = t.to_account
+        GROUP BY 1""").fetchall()
+    by = {r[0]: r[1:] for r in rows}
+    n, cards, phones, bad_cards, bad_phones = by["card_p2p"]
+    assert cards > 0.9 * n and phones == 0 and bad_cards == 0
+    n, cards, phones, bad_cards, bad_phones = by["phone_p2p"]
+    assert phones > 0.9 * n and cards == 0 and bad_phones == 0
+    for chan, (_, cards, phones, _, _) in by.items():
+        if chan not in ("card_p2p", "phone_p2p"):
+            assert cards == phones == 0, chan

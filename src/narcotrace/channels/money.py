@@ -1,9 +1,10 @@
 """The money side of a channel: the drops its ads name, the drug payments they took, and where that money
 went next (collectors, then exchangers and cash-out points), attributed proportionally in time order.
 
-- Drug payments: payments into a drop by a payment channel people use to pay people, of at most
+- Drug payments: payments into a drop (or a wallet the ads name) by a channel people use to pay people, of at most
   `max_payment_kzt`, within `pay_window_hours` after an ad naming the drop; a payer who also paid the drop
-  outside every ad window, or who ever received money from it, is a contact of the drop's holder, not a buyer.
+  outside every ad window, or who ever received money from it, is a contact of the drop's holder, not a buyer;
+  an exchanger or cash point paying in is the shop cashing out.
 - Forwarding: money that arrived at an account leaves with the account's next outgoing transfers, first in,
   first out (as `narcotrace trace --fifo`), but only within `forward_hours` after it arrived, so a drop's
   ordinary spending weeks later takes nothing; each account down the chain is credited with its share of
@@ -113,8 +114,9 @@ def drug_payments(ws: Workspace, windows: pd.DataFrame, p: dict[str, Any]) -> pd
                 UNION
                 SELECT DISTINCT t.from_account, t.to_account FROM transfers t SEMI JOIN drops d ON t.from_account = d.account_id)
             SELECT x.shop_id, x.account_id, x.transfer_id, x.timestamp, x.from_account, x.amount, x.post_id
-            FROM inside x
+            FROM inside x LEFT JOIN accounts pa ON pa.account_id = x.from_account
             WHERE (x.channel IS NULL OR x.channel IN ({chans})) AND x.amount <= {float(p['max_payment_kzt'])}
+              AND coalesce(pa.kind, '') NOT IN ('exchanger', 'cash')  -- the shop cashing out, not a buyer
               AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = x.account_id AND c.payer = x.from_account)
             ORDER BY x.shop_id, x.timestamp, x.transfer_id""").df()
     finally:
@@ -237,8 +239,10 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
             continue
         # hop 1: from the drops
         lots = defaultdict(list)
+        wallets = {m.account_id for m in cm.members if m.role == "wallet"}
         for r in sp.itertuples(index=False):
-            lots[r.account_id].append((r.timestamp, float(r.amount)))
+            if r.account_id not in wallets:  # a wallet's money is already where it leaves the system
+                lots[r.account_id].append((r.timestamp, float(r.amount)))
         hop1 = _forward(ws, lots, horizon)
         drops = set(lots)
         ends = _endpoint_roles(hop1, kinds, p)

@@ -12,7 +12,9 @@ Rules (docs/formats.md, "Transfers input formats"):
 - transfer_id is kept unique by an anti-join at insert time rather than a PRIMARY KEY (a key index on
   tens of millions of VARCHAR ids costs GiBs of memory and slows bulk inserts in DuckDB);
 - accounts named in transfers but absent from `accounts` are added (account_id, bank; country and an
-  iban: identifier when the id is an IBAN).
+  iban: identifier when the id is an IBAN);
+- canonical transfers may carry what the payer typed (`to_card`, `to_phone`): they become card:/phone:
+  identifiers of the receiving account (source `transfers`).
 """
 
 from __future__ import annotations
@@ -300,6 +302,7 @@ def _ingest_transfers_file(ws: Workspace, path: Path, fmt: str,
         f"""SELECT source_row, reason FROM quarantine WHERE source = '{src}' AND kind = 'transfers'
             ORDER BY source_row LIMIT {EXAMPLES}""").fetchall()]
     n_acc, n_ids = _derive_accounts(ws, stage)
+    n_ids += _typed_identifiers(ws, stage)
     con.execute(f"DROP TABLE {stage}")
     ws.log_ingest(sha, str(path), fmt, "transfers", fr.read, fr.stored, fr.quarantined)
     return fr, n_acc, n_ids
@@ -329,6 +332,31 @@ def _derive_accounts(ws: Workspace, stage: str) -> tuple[int, int]:
             SELECT 'iban:' || iban AS identifier, account_id, 'iban' AS kind, 'transfers' AS source
             FROM accounts WHERE source = 'transfers' AND iban IS NOT NULL""")
     return added, n_ids
+
+
+def _typed_identifiers(ws: Workspace, stage: str) -> int:
+    """card:/phone: identifiers of receiving accounts from what payers typed (`to_card`, `to_phone` columns of
+    canonical transfers), so an ad's card or phone meets its account without an account registry."""
+    con = ws.con
+    cols = {r[0] for r in con.execute(f"DESCRIBE {stage}").fetchall()}
+    parts = []
+    if "to_card" in cols:
+        parts.append(f"""SELECT DISTINCT 'card:' || regexp_replace(to_card, '[^0-9]', '', 'g'), to_account, 'card', 'transfers'
+            FROM {stage} WHERE reason IS NULL AND length(regexp_replace(to_card, '[^0-9]', '', 'g')) BETWEEN 12 AND 19""")
+    if "to_phone" in cols:
+        parts.append(f"""SELECT DISTINCT 'phone:' || to_phone, to_account, 'phone', 'transfers'
+            FROM {stage} WHERE reason IS NULL AND regexp_full_match(to_phone, '\\+7[0-9]{{10}}')""")
+    n = _insert_identifiers(ws, " UNION ALL ".join(parts)) if parts else 0
+    if "to_phone" in cols:  # other spellings through identifiers.phone (few distinct values)
+        rows = con.execute(f"""SELECT DISTINCT to_phone, to_account FROM {stage} WHERE reason IS NULL
+                               AND to_phone IS NOT NULL AND NOT regexp_full_match(to_phone, '\\+7[0-9]{{10}}')""").fetchall()
+        extra = [(ident, acct, "phone", "transfers") for ph, acct in rows if (ident := identifiers.phone(ph))]
+        if extra:
+            con.execute("CREATE OR REPLACE TEMP TABLE _ids_typed (identifier VARCHAR, account_id VARCHAR, "
+                        "kind VARCHAR, source VARCHAR)")
+            con.executemany("INSERT INTO _ids_typed VALUES (?, ?, ?, ?)", extra)
+            n += _insert_identifiers(ws, "SELECT * FROM _ids_typed")
+    return n
 
 
 def _insert_identifiers(ws: Workspace, select_sql: str) -> int:

@@ -18,8 +18,10 @@ TRANSFERS_SCHEMA = pa.schema([
     ("transfer_id", pa.string()), ("timestamp", pa.timestamp("us")), ("from_account", pa.string()),
     ("to_account", pa.string()), ("from_bank", pa.string()), ("to_bank", pa.string()), ("amount", pa.float64()),
     ("currency", pa.string()), ("amount_base", pa.float64()), ("channel", pa.string()),
-    ("description", pa.string()),
+    ("description", pa.string()), ("to_card", pa.string()), ("to_phone", pa.string()),
 ])
+# Card and phone transfers carry what the payer typed (the receiving card number or phone), as bank
+# records do; ingest turns them into the receiving account's card:/phone: identifiers.
 TRUTH_TRANSFERS_SCHEMA = pa.schema([
     ("transfer_id", pa.string()), ("is_drug", pa.bool_()), ("is_laundering", pa.bool_()), ("activity", pa.string()),
     ("leg", pa.string()), ("pattern", pa.string()), ("pattern_id", pa.string()), ("channel_id", pa.string()),
@@ -42,7 +44,8 @@ class Ledger:
     """Time-ordered writer with running balances (KZT tiyn) per account."""
 
     # Columns stored dictionary-encoded in the file: they repeat a lot. Readers see plain strings.
-    _DICT = {"from_account", "to_account", "from_bank", "to_bank", "currency", "channel", "description"}
+    _DICT = {"from_account", "to_account", "from_bank", "to_bank", "currency", "channel", "description", "to_card",
+             "to_phone"}
     _TDICT = {"activity", "leg", "pattern", "pattern_id", "channel_id", "post_id"}
 
     def __init__(self, out: Path, book: AccountBook, shop_ids: list[str], post_ids: list[str],
@@ -66,6 +69,11 @@ class Ledger:
         self.usd = ccys.index("USD")
         self.swift = CHANNELS.index("swift")
         self.kind_foreign = np.array([k == "foreign" for k in book.kind])
+        self.card_values = pa.array([c or "" for c in book.card], pa.string())
+        self.phone_values = pa.array([p or "" for p in book.phone], pa.string())
+        self.no_card = np.array([c is None for c in book.card])
+        self.no_phone = np.array([p is None for p in book.phone])
+        self.card_p2p, self.phone_p2p = CHANNELS.index("card_p2p"), CHANNELS.index("phone_p2p")
         self.channels = pa.array(CHANNELS, pa.string())
         self.activities = pa.array(ACTIVITIES, pa.string())
         self.legs = pa.array(LEGS, pa.string())  # "" = none; masked as null
@@ -112,6 +120,8 @@ class Ledger:
             self._dict(self.acc_bank[f.src], self.bank_names), self._dict(self.acc_bank[f.dst], self.bank_names),
             pa.array(amount, pa.float64()), self._dict(ccy, self.ccy_names), pa.array(base, pa.float64()),
             self._dict(f.chan, self.channels), self._dict(f.desc, desc_values, f.desc == 0),
+            self._dict(f.dst, self.card_values, (f.chan != self.card_p2p) | self.no_card[f.dst]),
+            self._dict(f.dst, self.phone_values, (f.chan != self.phone_p2p) | self.no_phone[f.dst]),
         ], schema=self.writer.schema)
         self.max_pattern_id = max(self.max_pattern_id, int(f.pattern_id.max(initial=0)))
         pat_ids = pa.array([""] + [f"lp-{i:05d}" for i in range(1, self.max_pattern_id + 1)], pa.string())

@@ -11,6 +11,9 @@ from narcotrace.money.readers.tabular import amount_expr, nullif_blank, qi, read
 
 REQUIRED = ("timestamp", "from_account", "to_account", "amount", "currency")
 OPTIONAL = ("transfer_id", "from_bank", "to_bank", "channel", "description")
+# What the payer typed on a card or phone transfer: passed on (beyond the STAGE columns) so ingest can
+# record them as the receiving account's identifiers.
+TYPED = ("to_card", "to_phone")
 # Truth columns a simulated world may carry beside the transfers, kept as labels for training.
 LABEL_COLUMNS = ("is_laundering", "is_suspicious", "is_drug_payment", "label")
 
@@ -72,6 +75,7 @@ class CanonicalReader(TransferReader):
                for c in OPTIONAL}
         label_col = next((c for c in LABEL_COLUMNS if c in types), None)
         label = (f"TRY_CAST(TRY_CAST({qi(label_col)} AS BOOLEAN) AS INTEGER)" if label_col else "NULL::INTEGER")
+        typed = "".join(f", {nullif_blank(f'CAST({qi(c)} AS VARCHAR)')} AS {c}" for c in TYPED if c in types)
         sql = f"""
             SELECT _rn AS source_row, {opt['transfer_id']} AS transfer_id, {ts} AS timestamp,
                    CAST("timestamp" AS VARCHAR) AS timestamp_raw,
@@ -81,6 +85,6 @@ class CanonicalReader(TransferReader):
                    {amount} AS amount, CAST(amount AS VARCHAR) AS amount_raw,
                    CAST(currency AS VARCHAR) AS currency, {opt['channel']} AS channel,
                    {opt['description']} AS description, {label} AS label, NULL::VARCHAR AS typology,
-                   NULL::VARCHAR AS raw, NULL::VARCHAR AS reject
+                   NULL::VARCHAR AS raw, NULL::VARCHAR AS reject{typed}
             FROM {src}"""
         return Staged(sql=sql, rejected_sql=rejected, labels_source=label_col and f"simulate:{label_col}")
