@@ -141,3 +141,18 @@ def test_bad_user_files_are_named_in_the_error(tmp_path, body, message):
 def test_missing_user_file(tmp_path):
     with pytest.raises(UserError, match="cannot read lexicon file"):
         Lexicon.load([tmp_path / "nope.yaml"])
+
+
+def test_english_words_keep_their_own_meaning(lex):
+    n = normalize("Sneaker drop this Friday at the shop, Telegram channel")
+    matches = lex.match(n)
+    assert not any(m.translit for m in matches)
+    assert "translit" not in n.flags
+    drop = [m for m in matches if n.text[m.start:m.end] == "drop"]
+    assert drop and drop[0].lang == "en"
+
+
+def test_handles_spelling_words_do_not_flag_translit(lex):
+    n = normalize("отзывы @otzyv_mix")
+    lex.match(n)
+    assert "translit" not in n.flags

@@ -111,3 +111,20 @@ def test_never_crashes_and_spans_stay_inside_the_original(raw):
         assert 0 <= a <= b <= len(raw)
     a, b = n.to_original(0, len(n.text))
     assert 0 <= a <= b <= len(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    "Марки СССР 1960-х",                       # a real triple letter
+    "реклама наркоshop-ов закрашена",          # a code-switched compound, not a homoglyph trick
+    "пишите @akt_c0ur или t.me/+Xk3fQ9aZbLmN",  # handles and invite links are names
+    "кошелёк TNnh7FuKVmEqJLJ4QNRequ7XQLTcyWxxqH",  # wallet addresses keep their digits
+    "маршрут №10, Coca-Cola™",                 # compatibility symbols are not fancy letters
+])
+def test_no_false_evasion_flags(raw):
+    n = normalize(raw)
+    assert n.flags == set()
+    assert n.text == raw.lower().replace("ё", "е").replace("№", "no").replace("™", "tm")
+
+
+def test_latin_s_in_a_cyrillic_word_reads_as_es():
+    assert normalize("sоль").text == "соль"

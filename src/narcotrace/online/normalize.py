@@ -52,12 +52,20 @@ def _load_emoji() -> dict[str, str]:
     return table
 
 
+# Cyrillic letters of other languages (Macedonian, Serbian, Abkhaz...): a Latin look-alike inside a Russian or
+# Kazakh word never stands for them.
+_NOT_RU_KK = frozenset("ѕјԁԛԝӏ")
+
+
 def _load_confusables() -> tuple[dict[int, str], dict[int, str]]:
     data = yaml.load((_DATA / "confusables.yaml").read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     cyr2lat: dict[int, str] = {}
     lat2cyr: dict[int, str] = {}
     for cyr, lat in data["pairs"]:
         cyr2lat[ord(cyr)] = lat
+        if cyr not in _NOT_RU_KK:
+            lat2cyr.setdefault(ord(lat), cyr)
+    for lat, cyr in data.get("latin_in_cyrillic_words", []):
         lat2cyr.setdefault(ord(lat), cyr)
     return cyr2lat, lat2cyr
 
@@ -106,8 +114,12 @@ _EMAILISH_AFTER = re.compile(r"[\w.-]*\.[a-z]{2,}")
 _DIGIT_NEXT_TO_LETTER = re.compile(r"[0-9](?:(?<=[^\W\d_][0-9])|(?=[^\W\d_]))")
 _LATIN_NEXT_TO_CYRILLIC = re.compile(rf"[a-z](?:(?<=[{_CYR_LETTERS}][a-z])|(?=[{_CYR_LETTERS}]))")
 # Words with digits that are not leetspeak: "15000тг", "5г", "covid19", "24ч".
+_LATIN_RUN3 = re.compile(f"[{_LAT_LETTERS}]{{3}}")
+_CYRILLIC_RUN3 = re.compile(f"[{_CYR_LETTERS}]{{3}}")
 _PLAIN_NUMBER_WORD = re.compile(r"\d{2,}[^\W\d_]*|\d[^\W\d_]{0,3}|[^\W\d_]+\d+")
 _ALNUM_RUN = re.compile(r"[^\W_]*")
+# Words that really have a letter three times in a row.
+_REAL_TRIPLES = frozenset(["ссср", "www", "iii", "xxx", "xxl", "xxxl", "xxxxl", "xxs", "xxxs", "zzz"])
 _REPEAT3 = re.compile(r"(.)\1\1")  # the rest of the run is taken in stretched(): cheaper to scan for
 _DIGIT_RUNS = re.compile(r"\d+")
 _LATIN_WORD = re.compile(rf"\bemj_\w+|[{_LAT_LETTERS}]+(?:'[{_LAT_LETTERS}]*)?")
@@ -269,7 +281,7 @@ class _Pass:
                 cluster = run[i:j]
                 folded = unicodedata.normalize("NFKC", cluster)
                 if folded != cluster:
-                    if _is_fancy_letter(cp) and folded.isalnum():
+                    if _is_fancy_letter(cp) and len(folded) == 1 and folded.isalnum():
                         self.flags.add("fullwidth")
                     edits.append((base + i, base + j, folded))
                 i = j
@@ -341,8 +353,8 @@ class _Pass:
         edits = []
         for s, e in sorted(spans):
             w = text[s:e]
-            if _PLAIN_NUMBER_WORD.fullmatch(w):
-                continue
+            if _PLAIN_NUMBER_WORD.fullmatch(w) or len(w) > 20 or _in_handle(text, s):
+                continue  # numbers with units, wallet addresses and hashes, @handles are names
             r = self.word(w)
             if r is not None:
                 edits.append((s, e, r))
@@ -369,9 +381,11 @@ class _Pass:
         else:
             cyrillic = self._cyrillic_bias()
         out = w
-        if cyrillic and lat:
+        # Look-alikes are single letters slipped into a word ("мeф", "ЗAKЛAДKИ"); a longer run of the other
+        # script is a code-switched compound ("наркоshop-ов") and stays as written.
+        if cyrillic and lat and _LATIN_RUN3.search(w) is None:
             out = out.translate(LAT2CYR)
-        elif not cyrillic and cyr:
+        elif not cyrillic and cyr and _CYRILLIC_RUN3.search(w) is None:
             out = out.translate(CYR2LAT)
         if out != w:
             self.flags.add("homoglyph")
@@ -428,12 +442,27 @@ class _Pass:
             ch = m.group(1)
             while end < len(text) and text[end] == ch:
                 end += 1
-            if ch != "w" and ch.isalpha():
+            if ch.isalpha() and _word_at(text, m.start(), end) not in _REAL_TRIPLES:
                 edits.append((m.start(), end, ch))
             pos = end
         if edits:
             self.flags.add("stretched")
             self.edit(edits)
+
+
+def _in_handle(text: str, start: int) -> bool:
+    k = start
+    while k > 0 and (text[k - 1].isalnum() or text[k - 1] == "_"):
+        k -= 1
+    return k > 0 and text[k - 1] in "@/+=#&?"  # a handle, or a path or parameter of a link
+
+
+def _word_at(text: str, start: int, end: int) -> str:
+    """The letters-and-digits word around text[start:end]."""
+    s = start
+    while s > 0 and text[s - 1].isalnum():
+        s -= 1
+    return text[s:_ALNUM_RUN.match(text, end).end()]
 
 
 def _between_letters(text: str, i: int) -> bool:

@@ -8,9 +8,21 @@ is not also a Telegram handle, a t.me link is not also a web URL).
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import re
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from narcotrace.online.normalize import _INVISIBLE
+
+# Characters that hide an indicator from a plain reader of the text: invisible ones, fullwidth and
+# mathematical letters and digits ("@ｓｎｏｗ_ｋｚ", "𝟒𝟒𝟎𝟎 ..."). Handles, links, cards and wallets are
+# ASCII, so the scan reads them folded; spans are mapped back to the original.
+_DISGUISED = re.compile("[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\uff01-\uff5e"
+                        "\U0001d400-\U0001d7ff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +45,12 @@ class Indicator:
 class Scan:
     """One post being scanned: its text, a lower-case copy, and the spans already claimed."""
 
-    __slots__ = ("text", "lower", "_starts", "_ends", "found", "entities", "links")
+    __slots__ = ("text", "lower", "_starts", "_ends", "found", "entities", "links", "_origin")
 
     def __init__(self, text: str, entities: list[dict] | None = None, links: list[str] | None = None) -> None:
+        self._origin: list[int] | None = None  # original offset of each scanned character, when folded
+        if _DISGUISED.search(text):
+            text = self._fold(text)
         self.text = text
         low = text.lower()
         # str.lower() keeps offsets except for "İ"; keep them so spans stay valid in both
@@ -72,10 +87,35 @@ class Scan:
         self._starts.insert(i, start)
         self._ends.insert(i, end)
 
+    def _fold(self, text: str) -> str:
+        chars: list[str] = []
+        origin: list[int] = []
+        for i, ch in enumerate(text):
+            cp = ord(ch)
+            if cp in _INVISIBLE:
+                continue
+            if 0xFF01 <= cp <= 0xFF5E or 0x1D400 <= cp <= 0x1D7FF:
+                folded = unicodedata.normalize("NFKC", ch)
+                if len(folded) == 1:
+                    ch = folded
+            chars.append(ch)
+            origin.append(i)
+        origin.append(len(text))
+        self._origin = origin
+        return "".join(chars)
+
     def add(self, ind: Indicator, claim: bool = True) -> None:
-        self.found.append(ind)
         if claim and ind.start >= 0:
             self.claim(ind.start, ind.end)
+        if self._origin is not None and ind.start >= 0:
+            start = self._origin[ind.start]
+            end = self._origin[ind.end - 1] + 1 if ind.end > ind.start else start
+            details = ind.details
+            if end - start != ind.end - ind.start or self._origin[ind.start:ind.end] != list(range(start, end)) \
+                    or any(ord(c) > 0xFF00 for c in self.text[ind.start:ind.end]):
+                details = {**details, "disguised": True}
+            ind = dataclasses.replace(ind, start=start, end=end, details=details)
+        self.found.append(ind)
 
     def locate(self, needle: str) -> tuple[int, int]:
         """Where metadata text (an entity, a link) appears in the post, or (-1, -1)."""

@@ -104,7 +104,10 @@ class Lexicon:
                 continue
             assert t.term is not None
             _insert(self._trie, _tokens(t.term), (t, False))
-            if t.translit and _has_cyrillic(t.term):
+        # Transliterations go in after every term as written, so a Latin term of its own ("drop", "kush")
+        # keeps its meaning rather than becoming the translit of a Cyrillic one ("дроп").
+        for t in self.terms:
+            if t.term is not None and t.translit and _has_cyrillic(t.term):
                 for variant in _latin_variants(t.term):
                     _insert(self._trie, _tokens(variant), (t, True))
         trie_rx = _emit_top(self._trie)
@@ -144,7 +147,8 @@ class Lexicon:
                         cache.clear()
                     cache[surface] = found
                 t, via_translit = found
-                if via_translit:
+                # a handle or link that spells a word in Latin ("@otzyv_mix") is a name, not evasion
+                if via_translit and "_" not in surface and (m.start() == 0 or text[m.start() - 1] not in "@/."):
                     norm.flags.add("translit")
                 out.append(LexMatch(t.label, t.kind, t.category, t.weight, m.start(), m.end(), t.lang,
                                     via_translit))
