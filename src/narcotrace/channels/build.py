@@ -61,6 +61,7 @@ class ChannelsReport:
     shop_posts: int = 0
     below_confidence: int = 0
     out: Path | None = None
+    notes: list[str] = field(default_factory=list)  # what the user should know (missing inputs)
 
     @property
     def counts(self) -> dict[str, int | float]:
@@ -98,10 +99,10 @@ class ChannelsReport:
         s.add_column("count", justify="right")
         for k, v in self.counts.items():
             s.add_row(k, f"{v:,}")
-        parts: list[Any] = [t, s]
-        if self.out:
-            from rich.text import Text
+        from rich.text import Text
 
+        parts: list[Any] = [t, s, *(Text(n, style="yellow") for n in self.notes)]
+        if self.out:
             parts.append(Text(f"written to {self.out}"))
         return Group(*parts)
 
@@ -130,9 +131,12 @@ def build_channels(ws: Workspace, *, min_confidence: float = 0.0, params: str | 
                    out: Path | None = None) -> ChannelsReport:
     """Build every channel from the workspace's posts, indicators and transfers; replace the stored ones."""
     p = params if isinstance(params, dict) else load_params(params)
-    if not ws.count("posts"):
-        raise UserError(f"workspace {ws.root}: no posts yet; run `narcotrace scan FILE` first")
     report = ChannelsReport(out=out)
+    if not ws.count("posts"):
+        report.notes.append(f"workspace {ws.root} has no scanned posts: run `narcotrace scan FILE` first")
+    if not ws.count("transfers"):
+        report.notes.append("no transfers in the workspace: channels have posts and indicators but no money "
+                            "(run `narcotrace ingest FILE`)")
     with progress() as bar:
         task = bar.add_task("channels: identifiers", total=4)
         ids = post_identifiers(ws)

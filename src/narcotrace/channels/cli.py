@@ -29,6 +29,6 @@ def register(app: typer.Typer) -> None:
         from narcotrace.channels.build import build_channels
         from narcotrace.workspace import Workspace
 
-        with Workspace.open(workspace, create=False) as ws:
+        with Workspace.open(workspace) as ws:
             report = build_channels(ws, min_confidence=min_confidence, params=params, out=out)
         console.print(report.render())
