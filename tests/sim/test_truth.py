@@ -186,3 +186,16 @@ def test_look_alikes_are_paid_by_as_many_strangers_as_drops(con):
         WHERE ta.role = 'drop' OR ta.lookalike IN ('tutor', 'small_seller')
         GROUP BY 1""").fetchall())
     assert rows["tutor"] >= 0.5 * rows["drop"] and rows["small_seller"] >= 0.5 * rows["drop"], rows
+
+
+def test_crypto_drug_payments_go_to_a_wallet_named_in_the_ad(con):
+    rows = con.execute("""
+        SELECT t.transfer_id, t.timestamp, t.to_account, t.currency, tt.channel_id, tt.post_id
+        FROM t JOIN tt USING (transfer_id) WHERE tt.leg = 'buyer_to_wallet'""").fetchall()
+    assert rows, "no buyer paid a shop's wallet"
+    post_date = dict(con.execute("SELECT id, CAST(date AS TIMESTAMPTZ) AT TIME ZONE 'UTC' FROM posts").fetchall())
+    wallets = {r[0]: set(r[1]) for r in con.execute("SELECT channel_id, wallets FROM ch").fetchall()}
+    named = {(r[0], r[1]) for r in con.execute("SELECT post_id, canonical_id FROM ti").fetchall()}
+    for tid, ts, to, ccy, ch, pid in rows:
+        assert to in wallets[ch] and (pid, to) in named, tid
+        assert ts >= post_date[pid] and ccy == "USDT", tid

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
+from narcotrace import identifiers
+from narcotrace.sim import ids
 from narcotrace.sim.flows import ACT, CH, LEG, Flows, Vocab
 from narcotrace.sim.model import Ad, DropSpell, Shop
 from narcotrace.sim.population import CITIES, Population
@@ -26,6 +28,16 @@ def _ts(d: datetime) -> int:
 class _Pay:
     ts: int
     amt: int  # tiyn
+
+
+def _new_wallet(rng: np.random.Generator, pop: Population, person: int, opened_ts: int) -> int:
+    addr = ids.wallet(rng, "tron")
+    i = int(pop.book.add(1, account_id=[identifiers.crypto("tron", addr)], kind="wallet", bank="tron", country="",
+                         holder_id=f"p{person:07d}", holder_name=pop.person_name[person], holder_kind="person",
+                         address=[addr], currency="USDT",
+                         opened_at=[datetime.fromtimestamp(opened_ts, UTC).replace(tzinfo=None)], savings=0.0)[0])
+    pop.wallet[person] = i
+    return i
 
 
 def _price(rng: np.random.Generator, ad: Ad, shop: Shop) -> int:
@@ -49,9 +61,13 @@ def _price(rng: np.random.Generator, ad: Ad, shop: Shop) -> int:
 
 
 def drug_money(rng: np.random.Generator, pop: Population, shops: list[Shop], ads: list[Ad], start: datetime,
-               days: int, vocab: Vocab, shop_foreign: dict[str, list[int]], wallet_index: dict[str, int]
-               ) -> tuple[Flows, np.ndarray]:
-    """All drug flows; and the people who bought (indexes)."""
+               days: int, vocab: Vocab, shop_foreign: dict[str, list[int]], wallet_index: dict[str, int],
+               indicators: list[dict] | None = None) -> tuple[Flows, np.ndarray]:
+    """All drug flows; and the people who bought (indexes).
+
+    Buyers pay a drop named in the ad by card or phone; a buyer with a TRON wallet who sees an ad naming
+    the shop's wallet may instead buy USDT at an exchanger and pay the wallet (`indicators` say which ads
+    name which wallet)."""
     book = pop.book
     acc_index = {a: i for i, a in enumerate(book.account_id)}
     start_ts = _ts(start)
@@ -74,9 +90,19 @@ def drug_money(rng: np.random.Generator, pop: Population, shops: list[Shop], ads
     # buyers live where the shops sell: a few % of the people of the cities served
     served = np.nonzero(np.isin(pop.person_city, list(ads_by_city)))[0]
     n_buyers = min(len(served), max(len(shops) * 15, int(len(served) * 0.04)))
-    buyers = np.sort(rng.choice(served, size=n_buyers, replace=False)) if n_buyers else served[:0]
+    # people who already hold crypto are likelier buyers (some shops take USDT)
+    w = np.where(pop.wallet[served] >= 0, 3.0, 1.0)
+    buyers = np.sort(rng.choice(served, size=n_buyers, replace=False, p=w / w.sum())) if n_buyers else served[:0]
     purchases = rng.geometric(0.35, len(buyers))
     notes = vocab.codes(_BUYER_NOTES)
+    tron_shop_wallets = {w.account_id for sh in shops for w in sh.wallets if w.chain == "tron"}
+    ad_wallets: dict[str, list[str]] = defaultdict(list)
+    for ind in indicators or []:
+        if ind.get("account_id") in tron_shop_wallets and ind["account_id"] not in ad_wallets[ind["post_id"]]:
+            ad_wallets[ind["post_id"]].append(ind["account_id"])
+    ex_tron = np.array([e for e in range(len(pop.exchanger_bank)) if book.bank[pop.exchanger_wallet[e]] == "tron"])
+    ex_p = pop.exchanger_share[ex_tron] / pop.exchanger_share[ex_tron].sum()
+    crypto_parts: list[Flows] = []
     src, dst, ts, amt, chan, desc, shop_col, post_col = [], [], [], [], [], [], [], []
     received: dict[tuple[int, int], list[_Pay]] = defaultdict(list)  # (shop, drop account) -> payments
     spell_of_pay: dict[tuple[int, int], DropSpell] = {}
@@ -90,6 +116,35 @@ def drug_money(rng: np.random.Generator, pop: Population, shops: list[Shop], ads
             ad = ads[ai]
             si = shop_by_id[ad.shop_id]
             t = _ts(ad.date) + int(np.clip(rng.lognormal(np.log(5 * HOUR), 1.0), 600, 48 * HOUR))
+            bw = int(pop.wallet[b])
+            named_w = [w for w in ad_wallets.get(ad.post_id, []) if w in {x.account_id for x in shops[si].wallets}]
+            if named_w and bw < 0 and t < end_ts and rng.random() < 0.25:
+                bw = _new_wallet(rng, pop, int(b), t - 4 * HOUR)  # the shop asks for USDT: the buyer gets a wallet
+            if named_w and bw >= 0 and book.bank[bw] == "tron" and rng.random() < 0.7:
+                if t >= end_ts:
+                    continue
+                kzt = _price(rng, ad, shops[si])
+                # buys USDT at an exchanger (an ordinary-looking crypto purchase), then pays the shop's wallet
+                e = int(ex_tron[rng.choice(len(ex_tron), p=ex_p)])
+                t_buy = max(_ts(ad.date) + 60, t - int(rng.uniform(0.3, 3) * HOUR))
+                lag = int(rng.integers(120, 1800))
+                t = max(t, t_buy + lag + 60)
+                if t >= end_ts:
+                    continue
+                opened = book.opened_at[bw]
+                if datetime.fromtimestamp(t_buy, UTC).replace(tzinfo=None) < opened:
+                    # purchases are drawn out of time order: a wallet made for a later one opens earlier
+                    book.opened_at[bw] = datetime.fromtimestamp(t_buy - 4 * HOUR, UTC).replace(tzinfo=None)
+                topup = int(round(kzt * 1.03, -3)) * 100
+                crypto_parts.append(Flows.make([pop.person_primary[b], pop.exchanger_wallet[e]],
+                                               [pop.exchanger_bank[e], bw], [t_buy, t_buy + lag],
+                                               [topup, int(topup * 0.985)], [CH["card_p2p"], CH["crypto_transfer"]],
+                                               ACT["crypto_buy"]))
+                crypto_parts.append(Flows.make([bw], [wallet_index[named_w[int(rng.integers(0, len(named_w)))]]],
+                                               [t], [kzt * 100], CH["crypto_transfer"], ACT["drug"],
+                                               leg=LEG["buyer_to_wallet"], shop=si, post=ai))
+                actual_buyers.add(int(b))
+                continue
             active = [(sp, aid) for aid in ad.account_ids for sp in spells_of.get((si, aid), [])
                       if _ts(sp.start) <= t < _ts(sp.end)]
             if not active:
@@ -127,6 +182,7 @@ def drug_money(rng: np.random.Generator, pop: Population, shops: list[Shop], ads
             actual_buyers.add(int(b))
     parts = [Flows.make(src, dst, ts, amt, chan, ACT["drug"], desc=desc, leg=LEG["buyer_to_drop"],
                         shop=shop_col, post=post_col)] if src else []
+    parts += crypto_parts
 
     # drops forward batches to a collector, keeping a 1-3 % commission
     col_in: dict[tuple[int, int], list[_Pay]] = defaultdict(list)

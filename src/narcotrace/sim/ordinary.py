@@ -388,7 +388,12 @@ class OrdinaryLife:
     def crypto_trades(self, rng: np.random.Generator) -> Flows:
         """Legitimate customers buy and sell crypto at the exchangers (the same ones shops use)."""
         pop = self.pop
-        holders = np.nonzero(pop.wallet >= 0)[0]
+        import datetime as dt
+
+        # wallets opened before the window (buyers may open one later, for a shop)
+        t0 = dt.datetime.fromtimestamp(self.start_ts, dt.UTC).replace(tzinfo=None)
+        holders = np.array([p for p in np.nonzero(pop.wallet >= 0)[0] if pop.book.opened_at[pop.wallet[p]] < t0],
+                           dtype=np.int64)
         chains = np.array([pop.book.bank[w] for w in pop.wallet[holders]])
         ex_chain = np.array([pop.book.bank[w] for w in pop.exchanger_wallet])
         parts = []

@@ -109,7 +109,8 @@ def simulate(out: Path, *, seed: int, people: int, days: int, shops: int | None 
         vocab = Vocab()
         life = OrdinaryLife(pop, vocab, start_ts, days)
         shop_foreign = {s.shop_id: [book.account_id.index(a) for a in s.foreign] for s in shop_list}
-        drug, buyers = drug_money(rng[3], pop, shop_list, ads, start, days, vocab, shop_foreign, wallet_index)
+        drug, buyers = drug_money(rng[3], pop, shop_list, ads, start, days, vocab, shop_foreign, wallet_index,
+                                  posts.indicators)
         crime_accounts = _crime_accounts(book, shop_list)
         per_shape = max(2, round(people / 2500))
         laund, members = laundering(rng[4], pop, start_ts, days, crime_accounts, per_shape)
@@ -290,7 +291,7 @@ def _drug_stats(out: Path) -> dict[str, tuple[int, float]]:
         SELECT t.channel_id, count(*), sum(x.amount_base)
         FROM read_parquet('{out / 'truth' / 'transfers.parquet'}') t
         JOIN read_parquet('{out / 'transfers.parquet'}') x USING (transfer_id)
-        WHERE t.leg = 'buyer_to_drop' GROUP BY 1""").fetchall()
+        WHERE t.leg IN ('buyer_to_drop', 'buyer_to_wallet') GROUP BY 1""").fetchall()
     con.close()
     return {r[0]: (int(r[1]), float(r[2])) for r in rows}
 
@@ -382,7 +383,8 @@ def _counts(out: Path, pop, shop_list, posts, ledger: Ledger, roles: Counter, pe
 
     con = duckdb.connect()
     t = con.execute(f"""
-        SELECT count(*), count(*) FILTER (WHERE leg = 'buyer_to_drop'), count(*) FILTER (WHERE is_drug),
+        SELECT count(*), count(*) FILTER (WHERE leg IN ('buyer_to_drop', 'buyer_to_wallet')),
+               count(*) FILTER (WHERE leg = 'buyer_to_wallet'), count(*) FILTER (WHERE is_drug),
                count(*) FILTER (WHERE is_laundering), count(DISTINCT pattern_id), count(DISTINCT pattern)
         FROM read_parquet('{out / 'truth' / 'transfers.parquet'}')""").fetchone()
     con.close()
@@ -399,10 +401,11 @@ def _counts(out: Path, pop, shop_list, posts, ledger: Ledger, roles: Counter, pe
         "foreign_accounts": kinds["foreign"],
         "transfers": int(t[0]),
         "drug_payments": int(t[1]),
-        "drug_transfers_all_legs": int(t[2]),
-        "laundering_transfers": int(t[3]),
-        "laundering_attempts": int(t[4]),
-        "laundering_shapes": int(t[5]),
+        "drug_payments_in_crypto": int(t[2]),
+        "drug_transfers_all_legs": int(t[3]),
+        "laundering_transfers": int(t[4]),
+        "laundering_attempts": int(t[5]),
+        "laundering_shapes": int(t[6]),
         "shops": len(shop_list),
         "drops": roles["drop"],
         "drop_spells": sum(len(s.drops) for s in shop_list),
