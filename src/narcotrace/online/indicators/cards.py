@@ -20,6 +20,7 @@ _BANKS = Path(__file__).resolve().parents[2] / "data" / "banks.yaml"
 _CANDIDATE = re.compile(
     r"\d(?<![\d.,/]\d)(?:\d{3}(?P<s>[ -]{1,2})\d{4}(?P=s)\d{4}(?P=s)\d{4}(?:(?P=s)\d{1,3})?"
     r"|\d{3}(?P<a>[ -])\d{6}(?P=a)\d{4,5}|\d{12,18})(?![\d]|[.,/]\d)")
+_CARD_WORD_BEFORE = re.compile(r"(?:карт\w*|card|kart\w*|visa|mastercard|виза|kaspi|каспи|halyk|халык|gold|голд)\W{0,12}$")
 # Payment-network prefixes (ISO/IEC 7812 major industry identifiers 2-6, plus Uzcard 8600 and Humo 9860,
 # which Central Asian shops ask for).
 _NETWORKS = (
@@ -83,13 +84,23 @@ class Cards(Extractor):
             raw = m.group()
             sep = m.group("s")
             digits = re.sub(r"\D", "", raw)
-            if sep and len(digits) > 16 and not codecs.luhn_ok(digits):
-                # "4400 4300 1234 5678 8 701 ...": the last group belongs to the next number
-                end = start + raw.rfind(sep)
-                digits = digits[:16]
-            scheme = network(digits)
-            if scheme is None or not codecs.luhn_ok(digits) or not scan.free(start, end):
+            if sep and len(digits) > 16:
+                # A fifth group makes a 19-digit card only with 3 digits; otherwise, or when digits go on
+                # after it ("4400 4300 1234 5678 870 123 45 67"), it starts the next number.
+                goes_on = re.match(r"[ -]?\d", scan.text[end:end + 2]) is not None
+                if len(digits) != 19 or not codecs.luhn_ok(digits) or (goes_on and codecs.luhn_ok(digits[:16])):
+                    end = start + raw.rfind(sep)
+                    digits = digits[:16]
+            if not codecs.luhn_ok(digits) or not scan.free(start, end):
                 continue
+            scheme = network(digits)
+            if scheme is None:
+                # No network issues numbers starting like this, so a contiguous digit string is most
+                # likely an order or account number that passes Luhn by chance (1 in 10). Written in
+                # 4-digit groups, or right after a word for a card, it is still read as a card.
+                if not (sep or m.group("a")) and not _CARD_WORD_BEFORE.search(scan.lower, max(0, start - 30), start):
+                    continue
+                scheme = "unknown"
             if len(set(digits)) <= 2:
                 continue  # 4444 4444 4444 4448: a placeholder, not a card
             details: dict = {"scheme": scheme, "bin": digits[:6]}

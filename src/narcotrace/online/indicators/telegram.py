@@ -22,6 +22,11 @@ _MENTION_SPACED = re.compile(r"(?<![\w@.])@\s{1,2}(?P<name>" + _NAME + r")(?![\w
 _KEYWORD = re.compile(
     r"(?:т(?<!\w.)(?:елег\w*|г|лг)|t(?<!\w.)(?:elegram\w*|g|lg))\s*(?P<sep>[:\-–—]|\s)\s*@?(?P<name>"
     + _NAME + r")(?![\w@.])")
+# "Оператор: shop_op24", "Бот — kz_shop_bot": a handle-looking name after a contact label and a colon or dash
+_AFTER_COLON = re.compile(r"[:\-–—]\s*(?P<name>" + _NAME + r")(?![\w@.])")  # starts on the colon: cheap
+_LABEL_BEFORE = re.compile(
+    r"(?<!\w)(?:оператор\w*|operator|бот|bot|админ\w*|admin|контакт\w*|contacts?|связь|пиши\w*|жаз\w*|write|"
+    r"лс|dm|заказ\w*|order)\s*$")
 _CONTACT_WORDS = re.compile(r"(?:тг|tg|телег|telegram|пиши|оператор|контакт|связь|жазыңыз|contact|dm|order)")
 
 
@@ -82,3 +87,11 @@ class TelegramMentions(Extractor):
                 looks = "_" in name or any(c.isdigit() for c in name) or name.endswith("bot")
                 if _valid(name) and (looks or m.group("sep").strip()) and scan.free(m.start("name"), m.end()):
                     yield _indicator(name, m.start("name"), m.end(), "keyword")
+        if ":" in low or "-" in low or "—" in low or "–" in low:
+            for m in _AFTER_COLON.finditer(low):
+                name = m.group("name")
+                looks = "_" in name or any(c.isdigit() for c in name) or name.endswith("bot")
+                if not looks or not _LABEL_BEFORE.search(low, max(0, m.start() - 16), m.start()):
+                    continue
+                if _valid(name) and scan.free(m.start("name"), m.end()):
+                    yield _indicator(name, m.start("name"), m.end(), "labelled")
