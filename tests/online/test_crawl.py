@@ -160,12 +160,37 @@ def test_cli_crawl_into_the_workspace_evidence(sites, tmp_path, run_cli):
     assert (action, target) == ("crawl", str(warcs[0]))
 
 
-def test_crawl_then_scan(sites, workspace):
-    pytest.importorskip("narcotrace.online.scan", reason="the scanner is not in this build yet")
+def test_crawl_hands_its_warc_to_the_scanner(sites, workspace, monkeypatch):
+    scan = pytest.importorskip("narcotrace.online.scan", reason="the scanner is not in this build yet")
+    calls = []
+    monkeypatch.setattr(scan, "scan_paths", lambda ws, paths, fmt="auto": calls.append((ws, paths, fmt)) or "ok")
     site, _ = sites
-    result, _ = crawl_into(workspace, [f"http://127.0.0.1:{site.port}/"], depth=2, rate=0)
-    stored = workspace.con.execute("SELECT count(*) FROM posts WHERE source = ?", [str(result.warc)]).fetchone()[0]
-    assert stored == 5
+    result, scanned = crawl_into(workspace, [f"http://127.0.0.1:{site.port}/"], depth=0, rate=0)
+    assert calls == [(workspace, [result.warc], "warc")] and scanned == "ok"
+    calls.clear()
+    crawl_into(workspace, [f"http://127.0.0.1:{site.port}/"], depth=0, rate=0, scan=False)
+    assert calls == []
+
+
+def test_crawl_then_scan(sites, workspace):
+    scan = pytest.importorskip("narcotrace.online.scan", reason="the scanner is not in this build yet")
+    from narcotrace.errors import UserError
+
+    try:
+        from narcotrace.online.classify import shipped_model_path
+
+        shipped_model_path()
+    except (ImportError, UserError):
+        pytest.skip("no post classifier model shipped yet")
+    site, _ = sites
+    result, report = crawl_into(workspace, [f"http://127.0.0.1:{site.port}/"], depth=2, rate=0)
+    stored = workspace.con.execute("SELECT post_id FROM posts WHERE source = ? ORDER BY post_id",
+                                   [str(result.warc)]).fetchall()
+    base = f"http://127.0.0.1:{site.port}"
+    assert [r[0] for r in stored] == sorted(base + p for p in ("/", "/a.html", "/b.html", "/gz.html", "/c.html"))
+    handles = workspace.con.execute("SELECT value FROM indicators WHERE kind = 'telegram'").fetchall()
+    assert ("test_shop",) in handles
+    assert scan.ScanReport is type(report)
 
 
 def test_missing_robots_allows_and_unreachable_robots_forbids(tmp_path):

@@ -107,7 +107,8 @@ def register(app: typer.Typer) -> None:
         for line in result.lines():
             console.print(line, soft_wrap=True)
         if scanned is not None:
-            for line in (scanned.lines() if hasattr(scanned, "lines") else [str(scanned)]):
+            lines = scanned.render() if hasattr(scanned, "render") else [str(scanned)]
+            for line in lines:
                 console.print(line, soft_wrap=True)
         elif scan and not result.fetched:
             err_console.print("nothing fetched, nothing to scan")
