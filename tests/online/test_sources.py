@@ -208,3 +208,14 @@ def test_json_array_of_posts(tmp_path):
     cut.write_text(p.read_text()[:40])
     posts, bad, _ = _read(cut)
     assert [x.post_id for x in posts] == ["a1"] and "broken after item 1" in bad[0].reason
+
+
+@pytest.mark.parametrize("codec, bom", [("utf-8", b""), ("utf-16-le", b"\xff\xfe")])
+def test_over_long_csv_row_is_quarantined_and_the_next_rows_read(tmp_path, codec, bom):
+    p = tmp_path / "long.csv"
+    text = "id,text\nr1,short\nr2," + "x" * 5000 + "\nr3,after\n"
+    p.write_bytes(bom + text.encode(codec))
+    posts, bad, report = _read(p, max_row_bytes=1024)
+    assert [x.post_id for x in posts] == ["r1", "r3"]
+    assert len(bad) == 1 and bad[0].source_row == 3 and "over the 1,024-byte limit" in bad[0].reason
+    assert report.files[0].read == 3
