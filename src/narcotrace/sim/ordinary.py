@@ -54,6 +54,9 @@ class OrdinaryLife:
         self.days = days
         b = pop.book
         self.n_acc = (pop.person_accounts >= 0).sum(axis=1)
+        deg = np.diff(pop.contacts_ptr).astype(float)
+        self.sociable = np.clip((deg / max(1.0, float(np.median(deg)))) ** 0.5, 0.3, 6.0)
+        self.sociable /= self.sociable.mean()
         self.cats = list(POS_CATEGORIES)
         # Local merchants per city: one cumulative-weight ladder per city at [c, c+1), so one
         # searchsorted picks a merchant of the buyer's city (or a national one) by popularity.
@@ -114,8 +117,8 @@ class OrdinaryLife:
         parts.append(Flows.make(self._person_account(rng, who, 0.8), pop.merchants[mi], clock(rng, day_ts, n, weekend),
                                 amt, CH["merchant_pos"], ACT["pos_purchase"], desc=self.m_desc[mi]))
 
-        # P2P among family and friends
-        k = rng.poisson(act * 0.22)
+        # P2P among family and friends: sociable people (many contacts) send more often
+        k = rng.poisson(act * 0.22 * self.sociable)
         who = np.repeat(np.arange(P), k)
         deg = pop.contacts_ptr[who + 1] - pop.contacts_ptr[who]
         who = who[deg > 0]
