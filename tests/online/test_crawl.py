@@ -204,3 +204,33 @@ def test_missing_robots_allows_and_unreachable_robots_forbids(tmp_path):
     finally:
         open_site.close()
         down.close()
+
+
+def test_public_seeds_never_reach_private_addresses(tmp_path, monkeypatch):
+    import narcotrace.online.crawl as crawl_module
+
+    local = _Site({"/": _html('<a href="http://intranet.shop.example.kz/admin">admin</a> <a href="/p.html">p</a>'),
+                   "/p.html": _html("<p>price list</p>"), "/admin": _html("<p>the analyst's intranet</p>")})
+    try:
+        # The shop's own DNS points intranet.shop.example.kz at a private address.
+        monkeypatch.setattr(crawl_module, "private_address", lambda host: host.startswith("intranet."))
+        result = crawl(tmp_path, ["http://shop.example.kz/"], depth=1, rate=0,
+                       session=_Forward(f"http://127.0.0.1:{local.port}"))
+        assert result.fetched == ["http://shop.example.kz/", "http://shop.example.kz/p.html"]
+        assert "/admin" not in local.paths
+        assert any("intranet.shop.example.kz resolves to a private" in e for e in result.errors)
+    finally:
+        local.close()
+
+
+class _Forward:
+    """A requests stand-in that serves every URL from the local site, as if DNS pointed there."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def get(self, url, **kw):
+        import requests
+        from urllib.parse import urlsplit
+
+        return requests.get(self.base + (urlsplit(url).path or "/"), **kw)

@@ -35,6 +35,18 @@ def user_agent() -> str:
     return f"narcotrace/{__version__} (+{os.environ.get('NARCOTRACE_CONTACT') or DEFAULT_CONTACT})"
 
 
+def private_address(host: str) -> bool:
+    """Whether a host name resolves to a loopback, private or link-local address (or does not resolve)."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False  # the fetch will fail and say why
+    return any(not ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
+
+
 def site_of(url: str) -> str:
     """The scope of a URL: its registered domain (shop.kz for www.shop.kz), or the host for IPs and localhost."""
     host = (urlsplit(url).hostname or "").lower()
@@ -178,8 +190,18 @@ def crawl(evidence: Path, seeds: Sequence[str], *, depth: int = 2, rate: float =
     headers = {"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
                "Accept-Encoding": "gzip, deflate"}
     last_fetch: dict[str, float] = {}
+    # A shop's own DNS could point a subdomain at the analyst's network; only a private seed opens it.
+    private_ok = any(private_address(urlsplit(s).hostname or "") for s in seeds)
+    checked: dict[str, bool] = {}
 
     def fetch(url: str, delay: float) -> tuple[requests.Response, bytes] | None:
+        hostname = urlsplit(url).hostname or ""
+        if not private_ok:
+            if hostname not in checked:
+                checked[hostname] = private_address(hostname)
+            if checked[hostname]:
+                result.errors.append(f"{url}: not fetched, {hostname} resolves to a private or loopback address")
+                return None
         host = urlsplit(url).netloc
         wait = last_fetch.get(host, -1e9) + delay - time.monotonic()
         if wait > 0:
