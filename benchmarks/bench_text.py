@@ -18,7 +18,7 @@ import statistics
 import time
 
 from narcotrace import codecs
-from narcotrace.online.indicators import extract, phones, web
+from narcotrace.online.indicators import crypto, extract, phones, web
 from narcotrace.online.lexicon import Lexicon
 from narcotrace.online.normalize import normalize
 
@@ -100,8 +100,8 @@ def naive(post: str, matchers: list[re.Pattern[str]]) -> int:
 
 
 def cold_caches() -> None:
-    """Forget cached phone and domain validations: the generated posts repeat contacts more than life."""
-    for fn in (phones._plus7, phones._matched_numbers, phones._canonical, web.registered_domain):
+    """Forget cached phone, domain and wallet validations: the generated posts repeat them more than life."""
+    for fn in (phones._plus7, phones._matched_numbers, phones._canonical, web.registered_domain, crypto.classify):
         fn.cache_clear()
 
 

@@ -341,3 +341,15 @@ def test_spans_point_at_the_original_text():
 def test_posts_without_indicators(text):
     assert contract(text) == {"telegram": [], "urls": [], "domains": [], "emails": [], "phones": [], "cards": [],
                               "ibans": [], "crypto": []}
+
+
+def test_disguised_indicators_are_folded_and_spans_point_at_the_original():
+    n = card(seed=21)
+    zw = "\u200b".join(n[i:i + 4] for i in range(0, 16, 4))
+    text = f"ＡＭＦ, @ｋｓｔ_ａｍｆ, карта {zw}, @sh\u200bop_kz, @plain_kz ❄️"
+    inds = extract(text)
+    got = {(i.kind, i.value): (text[i.start:i.end], i.details.get("disguised", False)) for i in inds}
+    assert got[("telegram", "kst_amf")] == ("@ｋｓｔ_ａｍｆ", True)
+    assert got[("card", n)] == (zw, True)
+    assert got[("telegram", "shop_kz")] == ("@sh\u200bop_kz", True)
+    assert got[("telegram", "plain_kz")] == ("@plain_kz", False)

@@ -19,9 +19,10 @@ from narcotrace.online.normalize import _INVISIBLE
 
 # Characters that hide an indicator from a plain reader of the text: invisible ones, fullwidth and
 # mathematical letters and digits ("@ｓｎｏｗ_ｋｚ", "𝟒𝟒𝟎𝟎 ..."). Handles, links, cards and wallets are
-# ASCII, so the scan reads them folded; spans are mapped back to the original.
+# ASCII, so the scan reads them folded; spans are mapped back to the original. (The emoji variation
+# selectors U+FE0E/U+FE0F are left alone: they follow emoji rather than hide identifiers.)
 _DISGUISED = re.compile("[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
-                        "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\uff01-\uff5e"
+                        "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0d\ufeff\uffa0\uff01-\uff5e"
                         "\U0001d400-\U0001d7ff]")
 
 
@@ -45,9 +46,10 @@ class Indicator:
 class Scan:
     """One post being scanned: its text, a lower-case copy, and the spans already claimed."""
 
-    __slots__ = ("text", "lower", "_starts", "_ends", "found", "entities", "links", "_origin")
+    __slots__ = ("original", "text", "lower", "_starts", "_ends", "found", "entities", "links", "_origin")
 
     def __init__(self, text: str, entities: list[dict] | None = None, links: list[str] | None = None) -> None:
+        self.original = text
         self._origin: list[int] | None = None  # original offset of each scanned character, when folded
         if _DISGUISED.search(text):
             text = self._fold(text)
@@ -88,21 +90,24 @@ class Scan:
         self._ends.insert(i, end)
 
     def _fold(self, text: str) -> str:
-        chars: list[str] = []
+        pieces: list[str] = []
         origin: list[int] = []
-        for i, ch in enumerate(text):
-            cp = ord(ch)
-            if cp in _INVISIBLE:
+        pos = 0
+        for m in _DISGUISED.finditer(text):
+            i = m.start()
+            pieces.append(text[pos:i])
+            origin.extend(range(pos, i))
+            pos = i + 1
+            ch = text[i]
+            if ord(ch) in _INVISIBLE:
                 continue
-            if 0xFF01 <= cp <= 0xFF5E or 0x1D400 <= cp <= 0x1D7FF:
-                folded = unicodedata.normalize("NFKC", ch)
-                if len(folded) == 1:
-                    ch = folded
-            chars.append(ch)
+            folded = unicodedata.normalize("NFKC", ch)
+            pieces.append(folded if len(folded) == 1 else ch)
             origin.append(i)
-        origin.append(len(text))
+        pieces.append(text[pos:])
+        origin.extend(range(pos, len(text) + 1))
         self._origin = origin
-        return "".join(chars)
+        return "".join(pieces)
 
     def add(self, ind: Indicator, claim: bool = True) -> None:
         if claim and ind.start >= 0:
@@ -111,8 +116,7 @@ class Scan:
             start = self._origin[ind.start]
             end = self._origin[ind.end - 1] + 1 if ind.end > ind.start else start
             details = ind.details
-            if end - start != ind.end - ind.start or self._origin[ind.start:ind.end] != list(range(start, end)) \
-                    or any(ord(c) > 0xFF00 for c in self.text[ind.start:ind.end]):
+            if self.original[start:end] != self.text[ind.start:ind.end]:
                 details = {**details, "disguised": True}
             ind = dataclasses.replace(ind, start=start, end=end, details=details)
         self.found.append(ind)

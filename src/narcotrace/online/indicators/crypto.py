@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from narcotrace import codecs, identifiers
 from narcotrace.online.indicators.base import Extractor, Indicator, Scan
@@ -62,8 +63,9 @@ def xmr_address_type(address: str) -> str | None:
     return _XMR_PREFIXES.get(body[0])
 
 
+@lru_cache(maxsize=65536)
 def classify(address: str) -> tuple[str, str] | None:
-    """(chain, address type) of a valid address, or None."""
+    """(chain, address type) of a valid address, or None (cached: a shop repeats its wallets)."""
     low = address.lower()
     if low.startswith("0x"):
         return ("eth", "account") if codecs.eth_address_ok(address) else None
