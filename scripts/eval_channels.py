@@ -28,6 +28,7 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 NT = str(ROOT / ".venv" / "bin" / "narcotrace")
+CHANNEL_ARGS: list[str] = []  # --params FILE, when given
 
 
 def run(*args: str) -> None:
@@ -49,21 +50,24 @@ def oracle_posts(world: Path, ws: Path) -> None:
             SELECT post_id, kind, value, canonical_id, chain FROM read_parquet('{world}/truth/indicators.parquet')""")
 
 
-def build(world_spec: str, base: Path, oracle: bool, only_channels: bool = False
+def build(world_spec: str, base: Path, oracle: bool, only_channels: bool = False, registry: bool = True
           ) -> tuple[Path, Path, dict[str, float]]:
     seed, people, days, *shops = world_spec.split(":")
     world, ws = base / f"world-{world_spec.replace(':', '-')}", base / f"ws-{world_spec.replace(':', '-')}"
     times = {}
     if only_channels and ws.exists():
         t = time.perf_counter()
-        run("channels", "--workspace", str(ws), "--out", str(ws / "channels.json"))
+        run("channels", "--workspace", str(ws), "--out", str(ws / "channels.json"), *CHANNEL_ARGS)
         return world, ws, {"channels": time.perf_counter() - t}
     t = time.perf_counter()
     run("simulate", "--out", str(world), "--seed", seed, "--people", people, "--days", days,
         *(["--shops", shops[0]] if shops else []))
     times["simulate"] = time.perf_counter() - t
     t = time.perf_counter()
-    run("ingest", str(world / "transfers.parquet"), str(world / "accounts.parquet"), "--workspace", str(ws))
+    # with --no-registry only the transfers are read: accounts are known by their ids and by the cards
+    # and phones payers typed (to_card, to_phone), as for an FIU without the banks' account registries
+    run("ingest", str(world / "transfers.parquet"), *([str(world / "accounts.parquet")] if registry else []),
+        "--workspace", str(ws))
     times["ingest"] = time.perf_counter() - t
     t = time.perf_counter()
     if oracle:
@@ -78,7 +82,7 @@ def build(world_spec: str, base: Path, oracle: bool, only_channels: bool = False
         run("analyze", "--rules-only", "--workspace", str(ws))
     times["analyze"] = time.perf_counter() - t
     t = time.perf_counter()
-    run("channels", "--workspace", str(ws), "--out", str(ws / "channels.json"))
+    run("channels", "--workspace", str(ws), "--out", str(ws / "channels.json"), *CHANNEL_ARGS)
     times["channels"] = time.perf_counter() - t
     return world, ws, times
 
@@ -150,11 +154,15 @@ def main() -> None:
     ap.add_argument("--oracle-posts", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--only-channels", action="store_true", help="reuse the workspaces in --base; rerun channels")
+    ap.add_argument("--no-registry", action="store_true", help="ingest transfers only, not accounts.parquet")
+    ap.add_argument("--params", type=Path, help="channels parameters YAML (tuning)")
     a = ap.parse_args()
+    if a.params:
+        CHANNEL_ARGS.extend(["--params", str(a.params)])
     a.base.mkdir(parents=True, exist_ok=True)
     results = []
     for spec in a.world:
-        world, ws, times = build(spec, a.base, a.oracle_posts, a.only_channels)
+        world, ws, times = build(spec, a.base, a.oracle_posts, a.only_channels, not a.no_registry)
         r = score(world, ws)
         r["world"], r["times"] = spec, {k: round(v, 1) for k, v in times.items()}
         results.append(r)

@@ -61,7 +61,8 @@ def test_common_accounts_and_contacts_are_not_part_of_a_channel(town):
 
 def test_drug_money_is_what_buyers_paid_inside_ad_windows(town):
     _, _, truth, a, b = town
-    # the friend (inside a window, but paid back), the rent (too big) and the late payment are left out
+    # the friend (inside a window, but paid back), the tenant (paid outside the windows too), the car (too
+    # big for a buy) and the late payment are left out
     assert a.volume == pytest.approx(truth["A"])
     assert b.volume == pytest.approx(truth["B"])
     drop1 = next(acc for acc in a.accounts if acc["account_id"] == A_DROP1)

@@ -109,7 +109,9 @@ def _transfers() -> tuple[list[tuple], dict[str, float]]:
     # noise the builder must not count as drug money
     pay(FRIEND, A_DROP1, T0 + timedelta(hours=5), 7_000, "card_p2p")  # a friend inside an ad window ...
     pay(A_DROP1, FRIEND, T0 + timedelta(days=12), 5_000, "card_p2p")  # ... who also gets money back
-    pay(LANDLORD_TENANT, B_DROP, T0 + timedelta(hours=20), 400_000, "card_p2p")  # rent: too big for a bookmark
+    pay(LANDLORD_TENANT, B_DROP, T0 - timedelta(days=30), 250_000, "card_p2p")  # rent last month ...
+    pay(LANDLORD_TENANT, B_DROP, T0 + timedelta(hours=20), 250_000, "card_p2p")  # ... and this month: a contact
+    pay(buyers[30], B_DROP, T0 + timedelta(days=3, hours=2), 900_000, "card_p2p")  # a used car: too big to be a buy
     pay(buyers[3], B_DROP, T0 + timedelta(days=20), 10_000, "card_p2p")  # long after any ad
     pay(buyers[5], MARKET_ACCOUNT, T0 + timedelta(days=3, hours=1), 15_000, "phone_p2p")  # buys a sofa
     return rows, truth

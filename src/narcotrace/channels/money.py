@@ -4,7 +4,8 @@ went next (collectors, then exchangers and cash-out points), attributed proporti
 - Drug payments: payments into a drop (or a wallet the ads name) by a channel people use to pay people, of at most
   `max_payment_kzt`, within `pay_window_hours` after an ad naming the drop; a payer who also paid the drop
   outside every ad window, or who ever received money from it, is a contact of the drop's holder, not a buyer;
-  an exchanger or cash point paying in is the shop cashing out.
+  an exchanger or cash point paying in is the shop cashing out, and the drop holder's own other account
+  moving money in is no buyer either.
 - Forwarding: money that arrived at an account leaves with the account's next outgoing transfers, first in,
   first out (as `narcotrace trace --fifo`), but only within `forward_hours` after it arrived, so a drop's
   ordinary spending weeks later takes nothing; each account down the chain is credited with its share of
@@ -115,8 +116,10 @@ def drug_payments(ws: Workspace, windows: pd.DataFrame, p: dict[str, Any]) -> pd
                 SELECT DISTINCT t.from_account, t.to_account FROM transfers t SEMI JOIN drops d ON t.from_account = d.account_id)
             SELECT x.shop_id, x.account_id, x.transfer_id, x.timestamp, x.from_account, x.amount, x.post_id
             FROM inside x LEFT JOIN accounts pa ON pa.account_id = x.from_account
+                          LEFT JOIN accounts da ON da.account_id = x.account_id
             WHERE (x.channel IS NULL OR x.channel IN ({chans})) AND x.amount <= {float(p['max_payment_kzt'])}
               AND coalesce(pa.kind, '') NOT IN ('exchanger', 'cash')  -- the shop cashing out, not a buyer
+              AND (pa.holder_id IS NULL OR da.holder_id IS NULL OR pa.holder_id <> da.holder_id)  -- own money
               AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = x.account_id AND c.payer = x.from_account)
             ORDER BY x.shop_id, x.timestamp, x.transfer_id""").df()
     finally:
@@ -198,6 +201,37 @@ def _endpoint_roles(flows: pd.DataFrame, kinds: dict[str, tuple[str | None, str 
     return roles
 
 
+def _hubs(ws: Workspace, accounts: list[str], min_payers: int) -> dict[str, str | None]:
+    """Accounts paid by at least `min_payers` different payers (an exchanger or a big merchant when the
+    registry does not say what the account is), with the money pillar's suspected role where it has one."""
+    if not accounts:
+        return {}
+    con = ws.con
+    con.register("_ch_hub", pd.DataFrame({"account_id": sorted(set(accounts))}))
+    try:
+        rows = con.execute(f"""
+            SELECT t.to_account, any_value(s.role) FROM transfers t SEMI JOIN _ch_hub h ON t.to_account = h.account_id
+            LEFT JOIN account_scores s ON s.account_id = t.to_account
+            GROUP BY 1 HAVING count(DISTINCT t.from_account) >= {int(min_payers)}""").fetchall()
+    finally:
+        con.unregister("_ch_hub")
+    return dict(rows)
+
+
+def money_roles(ws: Workspace, accounts: list[str]) -> dict[str, tuple[str, float]]:
+    """The money pillar's suspected role and score of these accounts (from the last `analyze`), for evidence."""
+    if not accounts:
+        return {}
+    con = ws.con
+    con.register("_ch_roles", pd.DataFrame({"account_id": sorted(set(accounts))}))
+    try:
+        return {a: (r, sc) for a, r, sc in con.execute(
+            "SELECT s.account_id, s.role, s.score FROM account_scores s SEMI JOIN _ch_roles USING (account_id)"
+        ).fetchall()}
+    finally:
+        con.unregister("_ch_roles")
+
+
 def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: CommonIdentifiers,
                  p: dict[str, Any], post_dates: dict[str, datetime | None]) -> dict[str, ChannelMoney]:
     """The money side of every shop."""
@@ -246,6 +280,9 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
         hop1 = _forward(ws, lots, horizon)
         drops = set(lots)
         ends = _endpoint_roles(hop1, kinds, p)
+        unknown = [a for a in set(hop1["to_account"]) if a not in ends and kinds.get(a, (None,))[0] is None]
+        hubs = _hubs(ws, unknown, int(p["hub_min_payers"]))
+        ends.update({a: r for a, r in hubs.items() if r in ("exchanger", "cash_out")})
         got: dict[str, list[Any]] = defaultdict(lambda: [0.0, set(), [], []])
         for r in hop1.itertuples(index=False):
             if r.to_account in drops:
@@ -263,7 +300,8 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
                 endpoint_in[account][1] += tids
                 continue
             share = amount / cm.volume
-            if share < p["collector_min_share"] or amount < p["collector_min_kzt"] or account in business:
+            if share < p["collector_min_share"] or amount < p["collector_min_kzt"] or account in business \
+                    or account in hubs:
                 continue
             collectors[account] = arrivals
             cm.forwarded += amount
@@ -287,4 +325,9 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
             cm.members.append(Member(account, role, round(min(1.0, 0.5 + share), 3), amount,
                                      {"share_of_forwarded": round(share, 4), "transfer_ids": sorted(tids)[:50],
                                       "transfers": len(tids), "endpoint_total": round(total, 2)}))
+    roles = money_roles(ws, [m.account_id for cm in result.values() for m in cm.members])
+    for cm in result.values():
+        for m in cm.members:
+            if m.account_id in roles:
+                m.evidence["money_role"], m.evidence["money_score"] = roles[m.account_id][0], round(roles[m.account_id][1], 3)
     return result
