@@ -89,7 +89,7 @@ def drug_money(rng: np.random.Generator, pop: Population, shops: list[Shop], ads
 
     # buyers live where the shops sell: a few % of the people of the cities served
     served = np.nonzero(np.isin(pop.person_city, list(ads_by_city)))[0]
-    n_buyers = min(len(served), max(len(shops) * 15, int(len(served) * 0.04)))
+    n_buyers = min(len(served) // 5, max(len(shops) * 15, int(len(served) * 0.04)))
     # people who already hold crypto are likelier buyers (some shops take USDT)
     w = np.where(pop.wallet[served] >= 0, 3.0, 1.0)
     buyers = np.sort(rng.choice(served, size=n_buyers, replace=False, p=w / w.sum())) if n_buyers else served[:0]
