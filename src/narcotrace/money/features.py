@@ -4,7 +4,7 @@
 the columns and what each means); `neighbour_mean(edges, node_values, hops)` averages a value over an
 account's counterparties 1 or 2 hops away. Parameters live in features.yaml.
 
-Windows (1 h / 24 h / 7 d) are tumbling buckets (hour, day, ISO week starting Monday, UTC), not sliding
+Windows (1 h / 24 h / 7 d) are tumbling buckets (local hour, day, week starting Monday), not sliding
 windows: the same on every engine and cheap at tens of millions of rows; a burst that straddles a bucket
 edge counts in two buckets, so velocity is a slight underestimate.
 """
@@ -37,8 +37,8 @@ FEATURES: dict[str, str] = {
     "in_max": "largest incoming amount",
     "out_max": "largest outgoing amount",
     "in_max_1h": "most incoming transfers in one clock hour",
-    "in_max_24h": "most incoming transfers in one day (UTC)",
-    "in_max_7d": "most incoming transfers in one week",
+    "in_max_24h": "most incoming transfers in one local day",
+    "in_max_7d": "most incoming transfers in one local week (Monday to Sunday)",
     "in_max_sum_24h": "largest incoming amount in one day",
     "out_max_24h": "most outgoing transfers in one day",
     "out_max_sum_24h": "largest outgoing amount in one day",
@@ -56,7 +56,7 @@ FEATURES: dict[str, str] = {
     "small_payers_max_day": "most distinct small payers in one local day (many-small-payers fan-in)",
     "out_exchanger_share": "share of outgoing amount to exchangers/wallets or crypto channels",
     "out_abroad_share": "share of outgoing amount to foreign banks or accounts outside home_country",
-    "out_cash_share": "share of outgoing amount taken as cash (cash_channels)",
+    "out_cash_share": "share of outgoing amount taken as cash (cash_channels, or to cash_kinds accounts)",
     "in_exchanger_share": "share of incoming amount from exchangers/wallets or crypto channels",
 }
 
@@ -110,25 +110,31 @@ def account_features(transfers: ir.Table, accounts: ir.Table | None = None,
             exch=accounts.kind.isin(list(p["exchanger_kinds"])).fill_null(False),
             abroad=(accounts.kind.isin(list(p["foreign_kinds"])).fill_null(False)
                     | (accounts.country.notnull() & (accounts.country != p["home_country"]))),
+            cash=accounts.kind.isin(list(p.get("cash_kinds", []))).fill_null(False),
         )
         t = t.left_join(acc, t.to_account == acc.acc_id).select(
-            t, to_exch=acc.exch.fill_null(False), to_abroad=acc.abroad.fill_null(False))
+            t, to_exch=acc.exch.fill_null(False), to_abroad=acc.abroad.fill_null(False),
+            to_cash=acc.cash.fill_null(False))
         acc2 = acc.view()
         t = t.left_join(acc2, t.from_account == acc2.acc_id).select(t, from_exch=acc2.exch.fill_null(False))
     else:
-        t = t.mutate(to_exch=ibis.literal(False), to_abroad=ibis.literal(False), from_exch=ibis.literal(False))
+        t = t.mutate(to_exch=ibis.literal(False), to_abroad=ibis.literal(False), from_exch=ibis.literal(False),
+                     to_cash=ibis.literal(False))
     t = t.mutate(
         to_exch=t.to_exch | crypto.fill_null(False),
         from_exch=t.from_exch | crypto.fill_null(False),
-        cash=cash.fill_null(False),
+        cash=cash.fill_null(False) | t.to_cash,
     )
 
-    # -- incoming side ---------------------------------------------------------------------------
+    # -- per side: counts, amounts, price shapes, flows, night and first/last seen ------------------
     price = ibis.literal(False)
     for band in p["price_bands"]:
         price = price | (t.amount.between(float(band["min"]), float(band["max"]))
                          & _multiple(t.amount, float(band["step"])))
     round_ = _multiple(t.amount, float(p["round_step"]))
+    night_start, night_end = (int(h) for h in p["night_hours"])
+    hour = t.local.hour()
+    night = ((hour >= night_start) & (hour < night_end)).ifelse(1, 0)
     inc = t.group_by(account_id=t.to_account).aggregate(
         in_count=t.count(),
         in_degree=t.from_account.nunique(),
@@ -139,6 +145,9 @@ def account_features(transfers: ir.Table, accounts: ir.Table | None = None,
         in_price_share=_share(price),
         in_round_share=_share(round_),
         in_exchanger_share=t.from_exch.ifelse(t.amount, 0.0).sum() / t.amount.sum(),
+        in_night=night.sum(),
+        in_first=t.timestamp.min(),
+        in_last=t.timestamp.max(),
     )
     out = t.group_by(account_id=t.from_account).aggregate(
         out_count=t.count(),
@@ -151,32 +160,37 @@ def account_features(transfers: ir.Table, accounts: ir.Table | None = None,
         out_exchanger_share=t.to_exch.ifelse(t.amount, 0.0).sum() / t.amount.sum(),
         out_abroad_share=t.to_abroad.ifelse(t.amount, 0.0).sum() / t.amount.sum(),
         out_cash_share=t.cash.ifelse(t.amount, 0.0).sum() / t.amount.sum(),
+        out_night=night.sum(),
+        out_first=t.timestamp.min(),
+        out_last=t.timestamp.max(),
     )
 
-    # -- velocity: tumbling windows ----------------------------------------------------------------
-    def peak(side: str, unit: str, name: str, what: str = "count") -> ir.Table:
-        bucket = t.timestamp.truncate(unit)
-        per = t.group_by(account_id=t[side], bucket=bucket).aggregate(
-            n=t.count() if what == "count" else t.amount.sum())
-        return per.group_by("account_id").aggregate(**{name: per.n.max()})
-
+    # -- velocity: tumbling local hours, days and weeks; one pass over the transfers per side ---------
+    raw = transfers.select("from_account", "to_account", "timestamp", amount=transfers.amount_base.cast("float64"))
+    raw = raw.mutate(local=raw.timestamp + offset)
+    in_h = raw.group_by(account_id=raw.to_account, hour=raw.local.truncate("h")).aggregate(
+        n=raw.count(), s=raw.amount.sum())
+    in_d = in_h.group_by("account_id", day=in_h.hour.date()).aggregate(n=in_h.n.sum(), s=in_h.s.sum())
+    in_w = in_h.group_by("account_id", week=in_h.hour.truncate("W")).aggregate(n=in_h.n.sum())
+    out_d = raw.group_by(account_id=raw.from_account, day=raw.local.date()).aggregate(
+        n=raw.count(), s=raw.amount.sum())
     windows = [
-        peak("to_account", "h", "in_max_1h"),
-        peak("to_account", "D", "in_max_24h"),
-        peak("to_account", "W", "in_max_7d"),
-        peak("to_account", "D", "in_max_sum_24h", "sum"),
-        peak("from_account", "D", "out_max_24h"),
-        peak("from_account", "D", "out_max_sum_24h", "sum"),
+        in_h.group_by("account_id").aggregate(in_max_1h=in_h.n.max()),
+        in_d.group_by("account_id").aggregate(in_max_24h=in_d.n.max(), in_max_sum_24h=in_d.s.max()),
+        in_w.group_by("account_id").aggregate(in_max_7d=in_w.n.max()),
+        out_d.group_by("account_id").aggregate(out_max_24h=out_d.n.max(), out_max_sum_24h=out_d.s.max()),
     ]
+    days = in_d.select("account_id", "day").union(out_d.select("account_id", "day"), distinct=True)
+    active = days.group_by("account_id").aggregate(active_days=days.count())
 
     # -- dwell: for each outgoing transfer, time since the latest earlier incoming one ---------------
     ev = (
-        t.select(account_id=t.to_account, ts=t.timestamp, is_in=ibis.literal(1), tid=t.transfer_id)
-        .union(t.select(account_id=t.from_account, ts=t.timestamp, is_in=ibis.literal(0), tid=t.transfer_id))
+        raw.select(account_id=raw.to_account, ts=raw.timestamp, is_in=ibis.literal(1))
+        .union(raw.select(account_id=raw.from_account, ts=raw.timestamp, is_in=ibis.literal(0)), distinct=False)
     )
-    # Ties: money in at the same instant as money out counts as before it (is_in=1 sorts first).
-    w = ibis.window(group_by=ev.account_id, order_by=[ev.ts, ibis.desc(ev.is_in), ev.tid],
-                    preceding=None, following=0)
+    # Money in at the same instant as money out counts as before it (is_in=1 sorts first); the order of
+    # simultaneous transfers on the same side does not change the latest incoming time.
+    w = ibis.window(group_by=ev.account_id, order_by=[ev.ts, ibis.desc(ev.is_in)], preceding=None, following=0)
     ev = ev.mutate(last_in=(ev.is_in == 1).ifelse(_epoch(ev.ts), ibis.null("int64")).max().over(w))
     outs = ev.filter((ev.is_in == 0) & ev.last_in.notnull())
     outs = outs.mutate(dwell_h=(_epoch(outs.ts) - outs.last_in).cast("float64") / 3600.0)
@@ -186,31 +200,16 @@ def account_features(transfers: ir.Table, accounts: ir.Table | None = None,
         fast_out_n=(outs.dwell_h <= fast).ifelse(1, 0).sum(),
     )
 
-    # -- time: night share, first/last seen, active days ------------------------------------------
-    night_start, night_end = (int(h) for h in p["night_hours"])
-    both = (
-        t.select(account_id=t.to_account, ts=t.timestamp, local=t.local)
-        .union(t.select(account_id=t.from_account, ts=t.timestamp, local=t.local), distinct=False)
-    )
-    hour = both.local.hour()
-    timing = both.group_by("account_id").aggregate(
-        night_share=_share((hour >= night_start) & (hour < night_end)),
-        first_seen=both.ts.min(),
-        last_seen=both.ts.max(),
-        active_days=both.local.date().nunique(),
-    )
-
     # -- many small payers ---------------------------------------------------------------------------
-    small = t.filter(t.amount <= float(p["small_payment_max"]))
+    small = raw.filter(raw.amount <= float(p["small_payment_max"]))
     per_day = small.group_by(account_id=small.to_account, day=small.local.date()).aggregate(
         n=small.from_account.nunique())
     small_day = per_day.group_by("account_id").aggregate(small_payers_max_day=per_day.n.max())
     small_all = small.group_by(account_id=small.to_account).aggregate(small_payers=small.from_account.nunique())
 
     # -- assemble -----------------------------------------------------------------------------------
-    ids = timing.select("account_id")
-    res = ids
-    for part in [inc, out, *windows, dwell, timing, small_day, small_all]:
+    res = active
+    for part in [inc, out, *windows, dwell, small_day, small_all]:
         res = res.left_join(part, res.account_id == part.account_id).drop("account_id_right")
     zero_int = ["in_count", "out_count", "in_degree", "out_degree", "in_max_1h", "in_max_24h", "in_max_7d",
                 "out_max_24h", "small_payers", "small_payers_max_day"]
@@ -220,6 +219,10 @@ def account_features(transfers: ir.Table, accounts: ir.Table | None = None,
         **{c: res[c].fill_null(0.0).cast("float64") for c in zero_float},
     )
     res = res.mutate(
+        night_share=(res.in_night.fill_null(0) + res.out_night.fill_null(0)).cast("float64")
+        / (res.in_count + res.out_count),
+        first_seen=ibis.least(res.in_first.fill_null(res.out_first), res.out_first.fill_null(res.in_first)),
+        last_seen=ibis.greatest(res.in_last.fill_null(res.out_last), res.out_last.fill_null(res.in_last)),
         pass_through=(res.in_sum > 0).ifelse(res.out_sum / res.in_sum, ibis.null("float64")),
         fast_out_share=(res.out_count > 0).ifelse(
             res.fast_out_n.fill_null(0).cast("float64") / res.out_count, ibis.null("float64")),

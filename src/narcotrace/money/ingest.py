@@ -188,10 +188,8 @@ def _load_fx(ws: Workspace, rates: Path | str | None) -> None:
 
 
 def _materialise(ws: Workspace, staged: Staged, table: str) -> None:
+    """Arrow batches from a streaming reader into a temp table."""
     con = ws.con
-    if staged.sql is not None:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {staged.sql}")
-        return
     cols = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in STAGE_SCHEMA)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({cols})")
     for batch in staged.batches or ():
@@ -219,7 +217,11 @@ def _ingest_transfers_file(ws: Workspace, path: Path, fmt: str,
     staged = reader.stage(con, path)
     n = next(_seq)
     raw, stage = f"_tr_raw_{n}", f"_tr_stage_{n}"
-    _materialise(ws, staged, raw)
+    if staged.sql is not None:
+        source_rel = f"({staged.sql})"  # tabular formats: read and check in one pass, one materialisation
+    else:
+        _materialise(ws, staged, raw)
+        source_rel = raw
     src = str(path).replace("'", "''")
     # Ids missing in the input are derived from the file and row, so they are stable for that file.
     prefix = sha[:12]
@@ -240,8 +242,8 @@ def _ingest_transfers_file(ws: Workspace, path: Path, fmt: str,
                  WHEN fx.code IS NULL THEN 'unknown currency'
                  WHEN r.from_account = r.to_account THEN 'self-transfer'
                END AS reason
-        FROM {raw} r LEFT JOIN _fx fx ON fx.spelling = lower(trim(r.currency))""")
-    con.execute(f"DROP TABLE {raw}")
+        FROM {source_rel} r LEFT JOIN _fx fx ON fx.spelling = lower(trim(r.currency))""")
+    con.execute(f"DROP TABLE IF EXISTS {raw}")
     same = ("a.timestamp = b.timestamp AND a.from_account = b.from_account AND a.to_account = b.to_account "
             "AND a.amount = b.amount AND a.currency = b.currency")
     # Repeated ids inside the file: the first is kept; later ones are re-deliveries or conflicts.
@@ -274,8 +276,9 @@ def _ingest_transfers_file(ws: Workspace, path: Path, fmt: str,
         SELECT transfer_id, timestamp, from_account, to_account, from_bank, to_bank, amount, currency,
                amount_base, channel, description, '{src}', source_row, '{sha}'
         FROM {stage} WHERE reason IS NULL""")
-    raw_text = ("coalesce(raw, concat_ws(',', transfer_id, timestamp_raw, from_account, to_account, from_bank, "
-                "to_bank, amount_raw, currency_raw, channel, description))")
+    raw_text = ("coalesce(raw, concat_ws(',', transfer_id, coalesce(timestamp_raw, timestamp::VARCHAR), "
+                "from_account, to_account, from_bank, to_bank, coalesce(amount_raw, amount::VARCHAR), currency_raw, "
+                "channel, description))")
     con.execute(f"""
         INSERT INTO quarantine
         SELECT 'transfers', '{src}', source_row, reason, left({raw_text}, 2000), ?

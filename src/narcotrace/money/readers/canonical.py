@@ -71,6 +71,11 @@ class CanonicalReader(TransferReader):
         amt_type = types["amount"].upper()
         amount = ("CAST(amount AS DOUBLE)" if amt_type in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "HUGEINT")
                   or amt_type.startswith("DECIMAL") else amount_expr("CAST(amount AS VARCHAR)"))
+        # Typed Parquet columns are turned back into text only where they failed (text is costly at 50 M).
+        ts_raw = ('CAST("timestamp" AS VARCHAR)' if types["timestamp"].upper() == "VARCHAR"
+                  else f'CASE WHEN ({ts}) IS NULL THEN CAST("timestamp" AS VARCHAR) END')
+        amount_raw = ("CAST(amount AS VARCHAR)" if amt_type == "VARCHAR"
+                      else f"CASE WHEN ({amount}) IS NULL THEN CAST(amount AS VARCHAR) END")
         opt = {c: (f"{nullif_blank(f'CAST({qi(c)} AS VARCHAR)')}" if c in types else "NULL::VARCHAR")
                for c in OPTIONAL}
         label_col = next((c for c in LABEL_COLUMNS if c in types), None)
@@ -78,11 +83,11 @@ class CanonicalReader(TransferReader):
         typed = "".join(f", {nullif_blank(f'CAST({qi(c)} AS VARCHAR)')} AS {c}" for c in TYPED if c in types)
         sql = f"""
             SELECT _rn AS source_row, {opt['transfer_id']} AS transfer_id, {ts} AS timestamp,
-                   CAST("timestamp" AS VARCHAR) AS timestamp_raw,
+                   {ts_raw} AS timestamp_raw,
                    {nullif_blank('CAST(from_account AS VARCHAR)')} AS from_account,
                    {nullif_blank('CAST(to_account AS VARCHAR)')} AS to_account,
                    {opt['from_bank']} AS from_bank, {opt['to_bank']} AS to_bank,
-                   {amount} AS amount, CAST(amount AS VARCHAR) AS amount_raw,
+                   {amount} AS amount, {amount_raw} AS amount_raw,
                    CAST(currency AS VARCHAR) AS currency, {opt['channel']} AS channel,
                    {opt['description']} AS description, {label} AS label, NULL::VARCHAR AS typology,
                    NULL::VARCHAR AS raw, NULL::VARCHAR AS reject{typed}
