@@ -15,6 +15,11 @@ _EXTENSIONS = {
     ".html": "html", ".htm": "html", ".xhtml": "html", ".shtml": "html",
     ".warc": "warc", ".warc.gz": "warc", ".arc": "warc", ".arc.gz": "warc",
 }
+# Media and assets in export folders (Telegram's photos/, stickers/, css/, js/): never posts, not opened.
+_NOT_POSTS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tiff", ".svg", ".ico", ".heic", ".mp4", ".mov",
+              ".webm", ".mkv", ".avi", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".wav", ".tgs", ".css", ".js",
+              ".pdf", ".zip", ".rar", ".7z", ".apk", ".exe", ".doc", ".docx", ".xls", ".xlsx", ".woff", ".woff2",
+              ".ttf", ".parquet", ".duckdb"}
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.I | re.S)
 _TELEGRAM_KEYS = re.compile(rb'"(messages|chats|left_chats|personal_information|frequent_contacts)"\s*:')
 
@@ -29,9 +34,12 @@ def _suffix(path: Path) -> str:
 
 def sniff_format(path: Path) -> str | None:
     """The format of one file, or None when it is not a posts format narcotrace reads."""
-    by_ext = _EXTENSIONS.get(_suffix(path))
+    suffix = _suffix(path)
+    by_ext = _EXTENSIONS.get(suffix)
     if by_ext:
         return by_ext
+    if suffix in _NOT_POSTS:
+        return None
     try:
         with open(path, "rb") as f:
             head = f.read(65536)
