@@ -101,7 +101,7 @@ def naive(post: str, matchers: list[re.Pattern[str]]) -> int:
 
 def cold_caches() -> None:
     """Forget cached phone, domain and wallet validations: the generated posts repeat them more than life."""
-    for fn in (phones._plus7, phones._matched_numbers, phones._canonical, web.registered_domain, crypto.classify):
+    for fn in (phones._plus7, phones._matched_numbers, web.registered_domain, crypto.classify):
         fn.cache_clear()
 
 

@@ -353,3 +353,21 @@ def test_disguised_indicators_are_folded_and_spans_point_at_the_original():
     assert got[("card", n)] == (zw, True)
     assert got[("telegram", "shop_kz")] == ("@sh\u200bop_kz", True)
     assert got[("telegram", "plain_kz")] == ("@plain_kz", False)
+
+
+def test_canonical_ids_come_from_the_shared_identifiers_module():
+    from narcotrace import identifiers
+    n = card(seed=31)
+    text = (f"@Shop_KZ t.me/alma_bot https://alma-shop.kz/x sales@alma-shop.kz +7 701 123 45 67 {n} "
+            f"KZ86125KZT5004100100 {btc_p2pkh()} {eth()} {tron()}")
+    expected = {
+        "telegram": identifiers.telegram, "domain": identifiers.domain, "email": identifiers.email,
+        "phone": identifiers.phone, "card": identifiers.card, "iban": identifiers.iban,
+    }
+    inds = extract(text)
+    assert {i.kind for i in inds} >= set(expected) | {"crypto", "url"}
+    for ind in inds:
+        if ind.kind in expected:
+            assert ind.canonical_id == expected[ind.kind](ind.value)
+        elif ind.kind == "crypto":
+            assert ind.canonical_id == identifiers.crypto(ind.chain, ind.value)

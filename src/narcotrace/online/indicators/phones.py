@@ -34,15 +34,12 @@ _KZ_LAYOUT = re.compile(
 
 @lru_cache(maxsize=65536)
 def _plus7(national: str) -> tuple[str, str] | None:
-    pn = phonenumbers.PhoneNumber(country_code=7, national_number=int(national))
-    if not phonenumbers.is_valid_number(pn):
+    """(E.164, region) of a +7 number, validated once by the shared canonical-id function."""
+    canonical = identifiers.phone("+7" + national)
+    if canonical is None:
         return None
-    return "+7" + national, phonenumbers.region_code_for_number(pn) or ""
-
-
-@lru_cache(maxsize=65536)
-def _canonical(e164: str) -> str:
-    return identifiers.phone(e164) or "phone:" + e164
+    # +7 is shared: Kazakhstan has the national ranges 6xx and 7xx, Russia the rest
+    return canonical.removeprefix("phone:"), "KZ" if national[0] in "67" else "RU"
 
 
 def _numbers_in(snippet: str) -> tuple[tuple[int, int, str, str], ...]:
@@ -61,7 +58,8 @@ def _matched_numbers(snippet: str) -> tuple[tuple[int, int, str, str], ...]:
     out = []
     for m in PhoneNumberMatcher(snippet, REGION, leniency=Leniency.VALID):
         e164 = phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
-        out.append((m.start, m.end, e164, phonenumbers.region_code_for_number(m.number) or ""))
+        if identifiers.phone(e164) is not None:  # the shared canonical form must accept it too
+            out.append((m.start, m.end, e164, phonenumbers.region_code_for_number(m.number) or ""))
     return tuple(out)
 
 
@@ -89,5 +87,5 @@ class Phones(Extractor):
                 continue
             if _CURRENCY_AFTER.match(text, end) or not scan.free(start, end):
                 continue
-            canonical = _canonical(e164)
-            yield Indicator("phone", e164, canonical, None, start, end, {"region": region})
+            # identifiers.phone() of an E.164 number it accepted is "phone:" + that number
+            yield Indicator("phone", e164, "phone:" + e164, None, start, end, {"region": region})
