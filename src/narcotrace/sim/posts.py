@@ -274,6 +274,7 @@ class _Generator:
             "score": lambda lg: f"{rnd.below(5)}:{rnd.below(4)}",
             "team": lambda lg: rnd.choice(self.ordinary["slots"]["teams"]),
             "team2": lambda lg: rnd.choice(self.ordinary["slots"]["teams"]),
+            "bullet": rnd.choice(self.common["emoji"]["bullet"]),  # one bullet style per post
         }
 
     def fmt_money(self, p: int, lang: str) -> str:
@@ -307,8 +308,47 @@ class _Generator:
         kinds = self.ordinary["kinds"]
         names = list(kinds)
         weights = [kinds[k]["weight"] for k in names]
+        share = self.ordinary.get("menu_share", 0.0)
         for _ in range(n):
-            self.ordinary_post(self.rnd.weighted(names, weights))
+            if self.rnd.chance(share):
+                self.menu_post()
+            else:
+                self.ordinary_post(self.rnd.weighted(names, weights))
+
+    def menu_post(self) -> None:
+        """A legal business's price list: built like a shop's menu, with sizes, prices, delivery, contacts."""
+        rnd = self.rnd
+        menu = rnd.choice(self.ordinary["menus"])
+        lang = rnd.weighted(("ru", "kk", "en", "mixed"), (7, 2.5, 0.5, 1))
+        mix = ("ru", "kk")
+        city = self.city()
+        role = rnd.choice(self.ordinary["venues"][menu["venue"]]).strip("{}")
+        chat = self.chats.get(role, city if role.startswith("city") else None)
+        ctx = self.base_ctx(city, lang)
+        ctx.update(self.ordinary_ctx(menu["kind"], city))
+        g = self.ord_g
+        bullet = rnd.choice(self.common["emoji"]["bullet"])
+        blocks = [g.expand(rnd.choice(_langs(menu["title"], lang, rnd, list(mix))), lang, rnd, ctx, mix)]
+        lines = []
+        for name, sizes, unit, lo, hi in rnd.sample(menu["items"], 2 + rnd.below(len(menu["items"]) - 1)):
+            size = rnd.choice(sizes)
+            base = rnd.between(lo, hi)
+            total = base * size if unit in ("кг", "л", "шт", "уп", "USDT", "BTC") else base
+            price = self.fmt_money(_round_price(total), lang if lang != "mixed" else "ru")
+            c = {**ctx, "item": name, "size": f"{_wstr(size)} {unit}" if rnd.chance(0.7) else f"{_wstr(size)}{unit}",
+                 "price": price, "bullet": bullet}
+            lines.append(g.expand(rnd.choice(_langs(self.ordinary["menu_lines"], lang, rnd, list(mix))), lang, rnd, c, mix))
+        blocks.append(join(lines, "\n"))
+        footers = _langs(self.ordinary["menu_footer"], lang, rnd, list(mix))
+        for t in rnd.sample(footers, 1 + rnd.below(4)):
+            blocks.append(g.expand(t, lang, rnd, ctx, mix))
+        segs = join(blocks, "\n" if rnd.chance(0.6) else "\n\n")
+        self.typos(segs)
+        plain_text = plain(segs)
+        obfs = self.style_noise(segs)
+        self.add_draft(segs, chat, self.when(HOURS_ORDINARY), label="none", kind=menu["kind"], lang=lang,
+                       obfuscations=obfs, shop_id=None, categories=[], city=city, author=self.group_author(chat),
+                       plain_text=plain_text)
 
     def ordinary_post(self, kind: str) -> None:
         rnd = self.rnd
@@ -750,7 +790,6 @@ class _ShopWriter:
             "site": lambda lg: [cx.site_seg(shop.domain, rnd, cid, path=rnd.choice(("shop", "catalog", city_path(city))))]
             if shop.domain else [cx.tme_seg(rnd.choice(handles), rnd, cid)],
             "onion": lambda lg: [cx.onion_seg(shop.onion, rnd, cid)] if shop.onion else [cx.mention_seg(rnd.choice(bots), cid)],
-            "bullet": lambda lg: rnd.choice(g.common["emoji"]["bullet"]),
             "pay_week": g.price_slot(150_000, 600_000, 10_000),
             "pay_day": g.price_slot(25_000, 90_000, 5000),
             "pay_month": g.price_slot(600_000, 2_500_000, 50_000),
@@ -890,6 +929,12 @@ def _langs(block: dict, lang: str, rnd: Rand, langs: list[str]) -> list[str]:
     if lang == "mixed":
         lang = rnd.choice(langs)
     return block.get(lang) or block.get("any") or block["ru"]
+
+
+def _round_price(p: float) -> int:
+    """Prices as sellers round them: to 10 tenge under 1000, then 100, 500, 1000."""
+    step = 10 if p < 1000 else 100 if p < 3000 else 500 if p < 30000 else 1000
+    return max(step, int(round(p / step)) * step)
 
 
 def _wstr(w: float) -> str:
