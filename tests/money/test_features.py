@@ -6,6 +6,7 @@ import pytest
 
 from narcotrace.money.engine import DuckDBEngine
 from narcotrace.money.features import FEATURES, account_features, neighbour_mean
+from narcotrace.money.fx import load_rates
 
 
 @pytest.fixture
@@ -39,11 +40,11 @@ def test_drop_account_profile(feats):
 
 def test_collector_flows_to_exchanger_and_abroad(feats):
     c = feats.loc["C1"]
-    usd = 100 * 520  # static reference rate (fx_rates.yaml)
+    usd = 100 * load_rates().rates["USD"]  # static reference rate (fx_rates.yaml)
     assert c.out_sum == pytest.approx(20000 + usd)
     assert c.out_exchanger_share == pytest.approx(20000 / (20000 + usd))
     assert c.out_abroad_share == pytest.approx(usd / (20000 + usd))
-    assert c.out_round_share == 0.5  # 20000 is round, 52000 is not a multiple of 10000
+    assert c.out_round_share == 0.5  # 20000 is round, 100 USD in KZT is not a multiple of 10000
 
 
 def test_buyer_without_incoming_money(feats):
@@ -55,7 +56,8 @@ def test_buyer_without_incoming_money(feats):
 def test_features_without_accounts_use_channels_only(small_world):
     eng = DuckDBEngine(small_world)
     df = eng.execute(account_features(eng.table("transfers"))).set_index("account_id")
-    assert df.loc["C1"].out_exchanger_share == pytest.approx(20000 / 72000)  # crypto_usdt channel
+    usd = 100 * load_rates().rates["USD"]
+    assert df.loc["C1"].out_exchanger_share == pytest.approx(20000 / (20000 + usd))  # crypto_usdt channel
     assert df.loc["C1"].out_abroad_share == 0.0  # no account facts: abroad unknown
 
 

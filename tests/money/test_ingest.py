@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from narcotrace.money.fx import load_rates
 from narcotrace.money.ingest import ingest_accounts, ingest_paths
 
 
@@ -27,7 +28,7 @@ def test_canonical_parquet_with_typed_columns(workspace, tmp_path):
     assert report.reasons == {"self-transfer": 1}
     got = workspace.con.execute("SELECT transfer_id, timestamp, amount_base, description, source_row "
                                 "FROM transfers ORDER BY 1").fetchall()
-    assert got == [("p1", datetime(2025, 3, 1, 10), 1000.0, None, 1), ("p2", datetime(2025, 3, 1, 11), 2.5 * 520, None, 2)]
+    assert got == [("p1", datetime(2025, 3, 1, 10), 1000.0, None, 1), ("p2", datetime(2025, 3, 1, 11), 2.5 * load_rates().rates["USDT"], None, 2)]
     assert workspace.con.execute("SELECT transfer_id, label FROM transfer_labels ORDER BY 1").fetchall() == [
         ("p1", 0), ("p2", 1)]
     # accounts named in transfers are derived, with their bank
@@ -109,3 +110,22 @@ def test_cli_errors_are_one_line(run_cli, tmp_path):
     assert "other.csv" in res.stderr and "--mapping" in res.stderr and "Traceback" not in res.stderr
     res = run_cli("ingest", p, "--format", "mapped", "--workspace", tmp_path / "ws")
     assert res.exit_code == 1 and "--mapping" in res.stderr
+
+
+def test_typed_card_and_phone_become_identifiers_of_the_receiver(workspace, tmp_path):
+    df = pd.DataFrame({
+        "transfer_id": ["c1", "c2", "c3"],
+        "timestamp": pd.to_datetime(["2025-03-01 10:00"] * 3),
+        "from_account": ["A", "A", "A"], "to_account": ["B", "C", "A"],
+        "amount": [1000.0, 2000.0, 5.0], "currency": ["KZT"] * 3,
+        "to_card": ["4400430000000001", None, "4400430000000099"],
+        "to_phone": [None, "8 701 000 00 02", None],
+    })
+    path = tmp_path / "transfers.parquet"
+    df.to_parquet(path)
+    ingest_paths(workspace, [path])
+    ids = workspace.con.execute("SELECT identifier, account_id, kind, source FROM account_identifiers "
+                                "ORDER BY 1").fetchall()
+    # the self-transfer c3 is quarantined, so its card names nobody
+    assert ids == [("card:4400430000000001", "B", "card", "transfers"),
+                   ("phone:+77010000002", "C", "phone", "transfers")]

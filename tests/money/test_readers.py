@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from narcotrace.money.fx import load_rates
 from narcotrace.money.ingest import ingest_paths
 from narcotrace.money.readers import detect
 
@@ -142,7 +143,7 @@ def test_halyk_statement_mapping_in_windows_1251(workspace, money_fixtures):
                           mapping=money_fixtures / "mapped" / "halyk_mapping_cp1251.yaml")
     assert report.stored == 2
     got = rows(workspace, "SELECT amount, currency, amount_base FROM transfers ORDER BY source_row")
-    assert got == [(20000.0, "KZT", 20000.0), (100.0, "USD", 52000.0)]  # debit column used when credit empty
+    assert got == [(20000.0, "KZT", 20000.0), (100.0, "USD", 100 * load_rates().rates["USD"])]  # debit column used when credit empty
 
 
 def test_signed_single_account_statement(workspace, money_fixtures):
