@@ -64,6 +64,14 @@ def test_drops_forward_to_their_shops_collectors_minus_commission(con):
         assert fwd <= paid * 0.99 + 1, acc
 
 
+def test_two_tier_collectors_stay_inside_their_shop(con):
+    collectors = {(r[0], c) for r in con.execute("SELECT channel_id, collector_accounts FROM ch").fetchall()
+                  for c in r[1]}
+    for ch, frm, to in con.execute("""SELECT tt.channel_id, t.from_account, t.to_account FROM t JOIN tt USING (transfer_id)
+                                      WHERE tt.leg = 'collector_to_collector'""").fetchall():
+        assert (ch, frm) in collectors and (ch, to) in collectors and frm != to
+
+
 def test_collectors_feed_exchangers_cash_and_shop_wallets(con):
     legs = dict(con.execute("SELECT leg, count(*) FROM tt WHERE is_drug GROUP BY 1").fetchall())
     for leg in ("buyer_to_drop", "drop_to_collector", "collector_to_exchanger", "exchanger_to_wallet",

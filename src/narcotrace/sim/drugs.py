@@ -211,6 +211,28 @@ def drug_money(rng: np.random.Generator, pop: Population, shops: list[Shop], ads
                 batch = []
                 limit_n, limit_t = int(rng.integers(1, 5)), int(rng.uniform(1, 8) * HOUR)
 
+    # some shops run two tiers: junior collectors pass what they gather on to a senior one within hours
+    senior_of: dict[tuple[int, int], int] = {}
+    for si, shop in enumerate(shops):
+        if len(shop.collectors) >= 2 and rng.random() < 0.4:
+            for a in shop.collectors[1:]:
+                senior_of[(si, acc_index[a])] = acc_index[shop.collectors[0]]
+    for key in sorted(k for k in col_in if k in senior_of):
+        si, col = key
+        senior = senior_of[key]
+        pays = sorted(col_in.pop(key), key=lambda p: p.ts)
+        j = 0
+        while j < len(pays):
+            k = int(rng.integers(1, 4))
+            batch = pays[j:j + k]
+            j += k
+            t = batch[-1].ts + int(rng.uniform(1, 6) * HOUR)
+            out = int(sum(p.amt for p in batch) * rng.uniform(0.95, 0.99)) // 10_000 * 10_000
+            if out > 0:
+                parts.append(Flows.make([col], [senior], [t], [out], CH["card_p2p"], ACT["drug"],
+                                        leg=LEG["collector_to_collector"], shop=si))
+                col_in[(si, senior)].append(_Pay(t, out))
+
     # collectors: every 12-36 h split what they hold between exchangers, ATMs and abroad
     ex_wallet_of = {int(b): int(w) for b, w in zip(pop.exchanger_bank, pop.exchanger_wallet)}
     for (si, col), pays in sorted(col_in.items()):

@@ -16,7 +16,8 @@ ACTIVITIES = ("pos_purchase", "p2p", "salary", "rent", "utility", "atm_withdrawa
               "laundering", "loan_repayment")
 # Legs of the drug money route (truth/transfers.leg).
 LEGS = ("", "buyer_to_drop", "drop_to_collector", "collector_to_exchanger", "exchanger_to_wallet",
-        "collector_to_cash", "collector_to_foreign", "placement", "pattern", "buyer_to_wallet")
+        "collector_to_cash", "collector_to_foreign", "placement", "pattern", "buyer_to_wallet",
+        "collector_to_collector")
 # The 8 AMLworld laundering shapes (truth/transfers.pattern).
 PATTERNS = ("", "fan-out", "fan-in", "cycle", "bipartite", "stack", "random", "scatter-gather", "gather-scatter")
 
