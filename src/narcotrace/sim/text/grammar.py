@@ -177,3 +177,10 @@ def join(parts: list[list[Seg]], sep: str) -> list[Seg]:
 
 def plain(segs: list[Seg]) -> str:
     return "".join(s.text for s in segs)
+
+
+def options_for(block: dict[str, Any], lang: str, rnd: Rand, langs: Sequence[str]) -> list:
+    """A block's templates in a language (a mixed post picks one of its languages; `any` and ru as fallback)."""
+    if lang == "mixed":
+        lang = rnd.choice(langs)
+    return block.get(lang) or block.get("any") or block["ru"]
