@@ -371,3 +371,9 @@ def test_canonical_ids_come_from_the_shared_identifiers_module():
             assert ind.canonical_id == expected[ind.kind](ind.value)
         elif ind.kind == "crypto":
             assert ind.canonical_id == identifiers.crypto(ind.chain, ind.value)
+
+
+def test_phones_inside_long_digit_runs_and_huge_lines():
+    table = "звоните 87011234567 87021234567 " + "1 2 3 4 5 6 7 8 9 0 " * 500 + " +7 701 765 43 21"
+    assert contract(table)["phones"] == ["+77011234567", "+77021234567", "+77017654321"]
+    assert contract("7" * 100_000 + " @shop_kz")["telegram"] == ["shop_kz"]

@@ -16,6 +16,8 @@ REGION = "KZ"
 # Digit runs with the separators people put in phone numbers; phonenumbers decides what is a number.
 _CANDIDATE = re.compile(r"(?<![\w+(])(?:\+\s?|\()?\d[\d \-.()+\u00a0]{7,}\d(?![\d])")
 _DIGIT_RUN = re.compile(r"\d[\d \-.()+\u00a0]{7,}\d")  # cheap test that starts on a digit
+_LONGEST = 40  # characters: the longest way people write one phone number
+_PHONE_SHAPED = re.compile(r"(?<![\d+])(?:\+\s?\d{1,3}[ \-]?)?\(?\d{2,5}\)?(?:[ \-.]?\d{2,4}){2,4}(?!\d)")
 _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE = re.compile(r"\d{1,4}[.\-/]\d{1,2}[.\-/]\d{2,4}")
 # A number right after these words is an order, tracking, tax or account number, not a phone.
@@ -76,6 +78,12 @@ class Phones(Extractor):
 
     def _in_segment(self, scan: Scan, seg_start: int, seg_end: int) -> Iterator[Indicator]:
         text = scan.text
+        if seg_end - seg_start > _LONGEST:
+            # a long run of digits and separators (a table, a list of numbers): read phone-sized pieces
+            for piece in _PHONE_SHAPED.finditer(text, seg_start, seg_end):
+                if piece.end() - piece.start() <= _LONGEST:
+                    yield from self._in_segment(scan, piece.start(), piece.end())
+            return
         snippet = text[seg_start:seg_end]
         if sum(ch.isdigit() for ch in snippet) < 9 or _IP.fullmatch(snippet.strip()):
             return
