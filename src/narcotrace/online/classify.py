@@ -1,0 +1,483 @@
+"""The post classifier: does a post sell drugs or recruit couriers, which drugs, and why (the explanation).
+
+A post is first *analysed* (normalised against evasion, matched against the lexicon, its indicators
+extracted); the classifier reads that analysis:
+
+- hashed char n-grams (char_wb 2-5) and word n-grams (1-2) of the normalised text (`online.ngrams`),
+- the lexicon terms found (one hashed feature per term, so training can re-weight a term),
+- lexicon weights and counts by kind and drug category, co-occurrences (drug + sale vocabulary, drug +
+  delivery, recruitment + pay, drug near negative context such as news or prevention),
+- indicators (has a handle, bot, phone, card, wallet, onion, ..., and how many), evasion flags.
+
+A linear SVM (one-vs-rest, L2-regularised so no single n-gram decides; C chosen by cross-validation) is
+calibrated with `CalibratedClassifierCV` (Platt scaling over cross-validation). `score` is the calibrated probability
+of sale or recruitment; the label is the likelier of the two when the score reaches the threshold, else
+`none`. The explanation lists the spans (mapped back to the original text) and features that moved the
+log-odds of "sale or recruitment" most: lexicon terms, words (their char and word n-grams together),
+indicators, and features without a place in the text (co-occurrences, evasion flags) with `span: null`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+
+from narcotrace.errors import UserError
+from narcotrace.online.indicators import extract
+from narcotrace.online.indicators.base import Indicator
+from narcotrace.online.lexicon import KINDS, LexMatch, Lexicon
+from narcotrace.online.lexicon import categories as lexicon_categories
+from narcotrace.online.ngrams import Hashed, hash_batch
+from narcotrace.online.normalize import FLAGS, Normalized, normalize
+
+LABELS = ("none", "recruitment", "sale")  # sorted: the column order of predict_proba
+POSITIVE = ("sale", "recruitment")
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+MODEL_PREFIX = "post-classifier-"
+EXPLAIN_TOP = 8
+
+# The lexicon says "cathinones"; analysts, the simulator and the test sets say "mephedrone".
+_CATEGORY_NAMES = {"cathinones": "mephedrone"}
+_INDICATOR_KINDS = ("telegram", "bot", "url", "domain", "onion", "email", "phone", "card", "iban", "crypto")
+_LEX_CATEGORIES = ("cathinones", "alpha_pvp", "amphetamine", "methamphetamine", "cocaine", "cannabis", "opioids",
+                   "psychedelics", "mdma", "synthetic_cannabinoids", "prescription_pills", "dissociatives", "other")
+_PAIRS = (("drug", "sale"), ("drug", "delivery"), ("drug", "price"), ("drug", "contact"), ("drug", "payment"),
+          ("recruitment", "payment"), ("recruitment", "drug"), ("recruitment", "delivery"),
+          ("recruitment", "contact"), ("negative_context", "drug"), ("negative_context", "recruitment"))
+
+
+def dense_feature_names() -> list[str]:
+    """Names of the dense (non-hashed) features, in column order."""
+    names = [f"lexicon weight: {k}" for k in KINDS] + [f"lexicon count: {k}" for k in KINDS]
+    names += [f"drug category: {c}" for c in _LEX_CATEGORIES]
+    names += [f"co-occurrence: {a} + {b}" for a, b in _PAIRS]
+    names += [f"indicator: {k}" for k in _INDICATOR_KINDS] + ["indicators: count"]
+    names += [f"evasion: {f}" for f in FLAGS] + ["length"]
+    return names
+
+
+DENSE = dense_feature_names()
+_DENSE_INDEX = {n: i for i, n in enumerate(DENSE)}
+
+
+# ---- analysis: what the classifier and the indicator tables read --------------------------------------
+
+
+@dataclass
+class Analysis:
+    """One post, analysed: normalised text, lexicon matches, indicators."""
+
+    text: str
+    norm: Normalized
+    matches: list[LexMatch]
+    indicators: list[Indicator]
+
+
+def analyse(text: str, lexicon: Lexicon, entities: list[dict] | None = None,
+            links: list[str] | None = None) -> Analysis:
+    norm = normalize(text)
+    return Analysis(text, norm, lexicon.match(norm), extract(text, entities=entities, links=links))
+
+
+def indicator_kind(ind: Indicator) -> str:
+    """The indicator kind for features: Telegram bots apart from other handles."""
+    if ind.kind == "telegram" and (ind.details.get("is_bot") or ind.value.endswith("bot")):
+        return "bot"
+    return ind.kind
+
+
+# ---- features ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FeatureSpace:
+    """Where each block of features sits in the columns of the design matrix."""
+
+    n_char: int = 2**19
+    n_word: int = 2**18
+    n_lex: int = 2**13
+
+    @property
+    def word_offset(self) -> int:
+        return self.n_char
+
+    @property
+    def lex_offset(self) -> int:
+        return self.n_char + self.n_word
+
+    @property
+    def dense_offset(self) -> int:
+        return self.n_char + self.n_word + self.n_lex
+
+    @property
+    def width(self) -> int:
+        return self.dense_offset + len(DENSE)
+
+
+@dataclass
+class Features:
+    """The design matrix of a batch plus what is needed to attribute scores back to spans."""
+
+    X: sp.csr_matrix
+    hashed: Hashed
+    char_norm: np.ndarray
+    word_norm: np.ndarray
+    lex_cols: list[list[int]]  # per post, per lexicon match: its column
+    dense: np.ndarray
+
+
+def term_column(m: LexMatch, n_lex: int) -> int:
+    key = f"{m.kind}|{m.term}".encode()
+    return zlib.crc32(key) % n_lex
+
+
+def featurise(batch: Sequence[Analysis], space: FeatureSpace) -> Features:
+    n = len(batch)
+    hashed = hash_batch([a.norm.text for a in batch], space.n_char, space.n_word)
+    char, char_norm = _occurrences(hashed.char_doc, hashed.char_col, n, space.n_char)
+    word, word_norm = _occurrences(hashed.word_doc, hashed.word_col, n, space.n_word)
+    dense = np.zeros((n, len(DENSE)), dtype=np.float64)
+    lex_rows: list[int] = []
+    lex_cols_flat: list[int] = []
+    lex_cols: list[list[int]] = []
+    kinds = KINDS
+    nk = len(kinds)
+    kind_ix = {k: i for i, k in enumerate(kinds)}
+    cat_ix = {c: 2 * nk + i for i, c in enumerate(_LEX_CATEGORIES)}
+    pair_base = 2 * nk + len(_LEX_CATEGORIES)
+    ind_base = pair_base + len(_PAIRS)
+    ind_ix = {k: ind_base + i for i, k in enumerate(_INDICATOR_KINDS)}
+    flag_base = ind_base + len(_INDICATOR_KINDS) + 1
+    flag_ix = {f: flag_base + i for i, f in enumerate(FLAGS)}
+    for r, a in enumerate(batch):
+        row = dense[r]
+        cols = []
+        present: set[str] = set()
+        for m in a.matches:
+            k = kind_ix.get(m.kind)
+            if k is not None:
+                row[k] += abs(m.weight)
+                row[nk + k] += 1.0
+                present.add(m.kind)
+            if m.category and m.kind in ("drug", "emoji") and m.weight > 0:
+                ci = cat_ix.get(m.category)
+                if ci is not None:
+                    row[ci] += m.weight
+            c = term_column(m, space.n_lex)
+            cols.append(c)
+            lex_rows.append(r)
+            lex_cols_flat.append(c)
+        lex_cols.append(cols)
+        for j, (x, y) in enumerate(_PAIRS):
+            if x in present and y in present:
+                row[pair_base + j] = 1.0
+        for ind in a.indicators:
+            ii = ind_ix.get(indicator_kind(ind))
+            if ii is not None:
+                row[ii] = 1.0
+        row[ind_base + len(_INDICATOR_KINDS)] = len(a.indicators)
+        for f in a.norm.flags:
+            fi = flag_ix.get(f)
+            if fi is not None:
+                row[fi] = 1.0
+        row[-1] = len(a.text)
+    # weights and counts grow without bound in long pages: log1p keeps them comparable across lengths
+    dense[:, : 2 * nk + len(_LEX_CATEGORIES)] = np.log1p(dense[:, : 2 * nk + len(_LEX_CATEGORIES)])
+    dense[:, ind_base + len(_INDICATOR_KINDS)] = np.log1p(dense[:, ind_base + len(_INDICATOR_KINDS)])
+    dense[:, -1] = np.log1p(dense[:, -1]) / 10.0
+    lex = sp.csr_matrix((np.ones(len(lex_rows)), (np.asarray(lex_rows, dtype=np.int64),
+                                                  np.asarray(lex_cols_flat, dtype=np.int64))),
+                        shape=(n, space.n_lex))
+    lex.data = np.minimum(lex.data, 1.0) if lex.nnz else lex.data
+    X = sp.hstack([char, word, lex, sp.csr_matrix(dense)], format="csr")
+    return Features(X, hashed, char_norm, word_norm, lex_cols, dense)
+
+
+def _occurrences(doc: np.ndarray, col: np.ndarray, n_docs: int, n_features: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Counts of hashed n-grams per doc, divided by sqrt(occurrences in the doc).
+
+    That equals L2 normalisation when a post repeats no n-gram (nearly always for short posts) and,
+    unlike it, needs no sort to merge duplicates: each occurrence keeps its own entry, which is also what
+    lets the explanation give every word its share of the score.
+    """
+    counts = np.bincount(doc, minlength=n_docs) if len(doc) else np.zeros(n_docs, dtype=np.int64)
+    norms = np.sqrt(np.maximum(counts, 1)).astype(np.float64)
+    order = np.argsort(doc, kind="stable")
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    data = 1.0 / norms[doc[order]]
+    m = sp.csr_matrix((data, col[order], indptr), shape=(n_docs, n_features))
+    return m, norms
+
+
+# ---- the model ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Classification:
+    """The classifier's answer for one post."""
+
+    score: float  # calibrated P(sale or recruitment)
+    label: str  # sale | recruitment | none
+    probabilities: dict[str, float]
+    categories: list[str]
+    explanation: list[dict] = field(default_factory=list)
+
+
+class PostClassifier:
+    """Featuriser + calibrated linear SVM, with its version and threshold.
+
+    Follows scikit-learn's estimator shape (`fit` on analysed posts and labels, `predict_proba`), and
+    adds `classify` (labels, categories, explanations) for `scan`.
+    """
+
+    def __init__(self, C: float = 0.5, space: FeatureSpace | None = None, threshold: float = 0.5,
+                 calibration_cv: int = 5) -> None:
+        self.C = C
+        self.space = space or FeatureSpace()
+        self.threshold = threshold
+        self.calibration_cv = calibration_cv
+        self.version = "untrained"
+        self.card: dict = {}
+
+    # -- training
+    def fit(self, X: sp.csr_matrix, y: Sequence[str], sample_weight: np.ndarray | None = None) -> PostClassifier:
+        """Fit on a design matrix from `featurise` (build it once, reuse it across CV folds)."""
+        from sklearn.calibration import CalibratedClassifierCV
+
+        X = _dedupe(X)
+        self.model_ = CalibratedClassifierCV(self.base_estimator(), method="sigmoid", cv=self.calibration_cv,
+                                             ensemble=False)
+        self.model_.fit(X, np.asarray(y), sample_weight=sample_weight)
+        lr = self.model_.calibrated_classifiers_[0].estimator
+        assert list(self.model_.classes_) == list(LABELS), self.model_.classes_
+        # float32 halves the file; the coefficients carry far less precision than that anyway
+        self.coef_ = lr.coef_.astype(np.float32)
+        return self
+
+    def base_estimator(self):
+        from sklearn.svm import LinearSVC
+
+        # liblinear's linear SVM fits this sparse problem in about a second where lbfgs logistic
+        # regression took minutes; the sigmoid calibration then turns its margins into probabilities.
+        return LinearSVC(C=self.C)
+
+    # -- prediction
+    def predict_proba_features(self, feats: Features) -> np.ndarray:
+        return self.model_.predict_proba(feats.X)
+
+    def predict_proba(self, batch: Sequence[Analysis]) -> np.ndarray:
+        return self.predict_proba_features(featurise(batch, self.space))
+
+    def classify(self, batch: Sequence[Analysis], threshold: float | None = None,
+                 explain: bool = True) -> list[Classification]:
+        if not batch:
+            return []
+        t = self.threshold if threshold is None else threshold
+        feats = featurise(batch, self.space)
+        proba = self.predict_proba_features(feats)
+        labels = label_from_proba(proba, t)
+        explanations = self.explain(batch, feats, proba) if explain else [[] for _ in batch]
+        out = []
+        for i, a in enumerate(batch):
+            label = labels[i]
+            cats = post_categories(a.matches) if label != "none" else []
+            out.append(Classification(float(1.0 - proba[i, 0]), label,
+                                      {c: float(proba[i, j]) for j, c in enumerate(LABELS)}, cats,
+                                      explanations[i]))
+        return out
+
+    # -- explanation
+    def explain(self, batch: Sequence[Analysis], feats: Features, proba: np.ndarray) -> list[list[dict]]:
+        """Per post, the features that moved the log-odds of its likelier positive class vs none most."""
+        sp_ = self.space
+        coef = self.coef_.astype(np.float64)
+        w_sale = coef[2] - coef[0]
+        w_rec = coef[1] - coef[0]
+        use_sale = proba[:, 2] >= proba[:, 1]
+        h = feats.hashed
+        n = len(batch)
+        # every char / word n-gram occurrence's contribution, summed per word of the normalised text
+        wc = np.where(use_sale[h.char_doc], w_sale[h.char_col], w_rec[h.char_col]) / feats.char_norm[h.char_doc]
+        ww = np.where(use_sale[h.word_doc], w_sale[sp_.word_offset + h.word_col],
+                      w_rec[sp_.word_offset + h.word_col]) / feats.word_norm[h.word_doc]
+        out: list[list[dict]] = []
+        char_by_doc = _split_by_doc(h.char_doc, n)
+        word_by_doc = _split_by_doc(h.word_doc, n)
+        dense_w_sale = w_sale[sp_.dense_offset:]
+        dense_w_rec = w_rec[sp_.dense_offset:]
+        lex_off = sp_.lex_offset
+        for i, a in enumerate(batch):
+            w = w_sale if use_sale[i] else w_rec
+            dw = dense_w_sale if use_sale[i] else dense_w_rec
+            items: list[tuple[float, str, tuple[int, int] | None]] = []
+            text = a.norm.text
+            # words: n-gram contributions grouped by the whitespace-delimited word they start in
+            per_word: dict[int, float] = {}
+            ci = char_by_doc[i]
+            if len(ci):
+                starts = h.char_start[ci]
+                bounds = _word_bounds(text)
+                wid = np.searchsorted(bounds[:, 0], starts, side="right") - 1 if len(bounds) else np.zeros(0)
+                sums = np.bincount(wid, weights=wc[ci], minlength=len(bounds)) if len(bounds) else np.zeros(0)
+                wi = word_by_doc[i]
+                if len(wi) and len(bounds):
+                    wid2 = np.searchsorted(bounds[:, 0], h.word_start[wi], side="right") - 1
+                    sums = sums + np.bincount(wid2, weights=ww[wi], minlength=len(bounds))
+                for j in np.argsort(-np.abs(sums))[:EXPLAIN_TOP]:
+                    per_word[int(j)] = float(sums[j])
+                for j, v in per_word.items():
+                    s, e = int(bounds[j, 0]), int(bounds[j, 1])
+                    items.append((v, f"words: {text[s:e]}", (s, e)))
+            # lexicon terms: their own column plus their share of the kind and category totals
+            row = feats.dense[i]
+            kind_total: dict[str, float] = {}
+            cat_total: dict[str, float] = {}
+            for m in a.matches:
+                kind_total[m.kind] = kind_total.get(m.kind, 0.0) + abs(m.weight)
+                if m.category and m.kind in ("drug", "emoji") and m.weight > 0:
+                    cat_total[m.category] = cat_total.get(m.category, 0.0) + m.weight
+            for m, col in zip(a.matches, feats.lex_cols[i]):
+                v = float(w[lex_off + col])
+                kt = kind_total.get(m.kind) or 1.0
+                share = abs(m.weight) / kt
+                ki = _DENSE_INDEX.get(f"lexicon weight: {m.kind}")
+                if ki is not None:
+                    v += share * (dw[ki] * row[ki] + dw[ki + len(KINDS)] * row[ki + len(KINDS)])
+                if m.category in cat_total and m.kind in ("drug", "emoji") and m.weight > 0:
+                    cix = _DENSE_INDEX[f"drug category: {m.category}"]
+                    v += m.weight / cat_total[m.category] * dw[cix] * row[cix]
+                cat = f", {_CATEGORY_NAMES.get(m.category, m.category)}" if m.category else ""
+                term = f"{m.kind} pattern" if m.term.startswith("/") else m.term
+                items.append((v, f"lexicon: {term} ({m.kind}{cat})", (m.start, m.end)))
+            # indicators: the has-kind feature goes to the first indicator of that kind
+            seen: set[str] = set()
+            for ind in a.indicators:
+                k = indicator_kind(ind)
+                if k in seen:
+                    continue
+                seen.add(k)
+                j = _DENSE_INDEX.get(f"indicator: {k}")
+                if j is None:
+                    continue
+                if ind.start >= 0:
+                    items.append((float(dw[j] * row[j]), f"indicator: {k}", ("orig", ind.start, ind.end)))
+                else:
+                    items.append((float(dw[j] * row[j]), f"indicator: {k} ({ind.value})", None))
+            for name in DENSE:
+                if name.startswith(("co-occurrence", "evasion", "indicators: count")):
+                    j = _DENSE_INDEX[name]
+                    if row[j]:
+                        items.append((float(dw[j] * row[j]), name, None))
+            items.sort(key=lambda t: -abs(t[0]))
+            out.append([_entry(a, v, name, span) for v, name, span in items[:EXPLAIN_TOP] if abs(v) >= 1e-3])
+        return out
+
+    # -- persistence
+    def save(self, path: Path, card: dict) -> None:
+        self.card = card
+        self.version = card["version"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path, compress=("zlib", 6))
+
+    @staticmethod
+    def load(path: Path) -> PostClassifier:
+        try:
+            model = joblib.load(path)
+        except (OSError, EOFError, ValueError) as e:
+            raise UserError(f"{path}: cannot load the post classifier ({e}); retrain with `narcotrace train`") from e
+        if not isinstance(model, PostClassifier):
+            raise UserError(f"{path}: not a narcotrace post classifier")
+        return model
+
+
+def _entry(a: Analysis, v: float, name: str, span) -> dict:
+    if span is None:
+        return {"feature": name, "weight": round(float(v), 4), "span": None, "text": ""}
+    if span[0] == "orig":
+        s, e = span[1], span[2]
+    else:
+        s, e = a.norm.to_original(span[0], span[1])
+    return {"feature": name, "weight": round(float(v), 4), "span": [int(s), int(e)], "text": a.text[s:e]}
+
+
+def _split_by_doc(doc: np.ndarray, n: int) -> list[np.ndarray]:
+    order = np.argsort(doc, kind="stable")
+    counts = np.bincount(doc, minlength=n) if len(doc) else np.zeros(n, dtype=np.int64)
+    return np.split(order, np.cumsum(counts)[:-1])
+
+
+def _word_bounds(text: str) -> np.ndarray:
+    """(start, end) of each whitespace-delimited word of the normalised text."""
+    out = []
+    pos = 0
+    for w in text.split():
+        s = text.find(w, pos)
+        out.append((s, s + len(w)))
+        pos = s + len(w)
+    return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+
+def _dedupe(X: sp.csr_matrix) -> sp.csr_matrix:
+    X = X.copy()
+    X.sum_duplicates()
+    return X
+
+
+def label_from_proba(proba: np.ndarray, threshold: float) -> list[str]:
+    """sale/recruitment (the likelier) when P(sale or recruitment) >= threshold, else none."""
+    positive = (1.0 - proba[:, 0]) >= threshold
+    which = np.where(proba[:, 2] >= proba[:, 1], "sale", "recruitment")
+    return [str(w) if p else "none" for w, p in zip(which, positive)]
+
+
+def post_categories(matches: Sequence[LexMatch]) -> list[str]:
+    """Drug categories named in a post, in the analysts' names (cathinones -> mephedrone)."""
+    out: list[str] = []
+    for c in lexicon_categories(matches):
+        name = _CATEGORY_NAMES.get(c, c)
+        if name not in out:
+            out.append(name)
+    return out
+
+
+# ---- the shipped model ----------------------------------------------------------------------------------
+
+
+def shipped_model_path() -> Path:
+    """The newest model file shipped in narcotrace/models (names carry the version)."""
+    found = sorted(MODELS_DIR.glob(f"{MODEL_PREFIX}*.joblib"))
+    if not found:
+        raise UserError(f"no post classifier in {MODELS_DIR}; run `narcotrace train`")
+    return found[-1]
+
+
+_CACHE: dict[str, PostClassifier] = {}
+
+
+def load_model(path: str | Path | None = None) -> PostClassifier:
+    """The classifier at `path`, or the shipped one (cached per process)."""
+    p = Path(path) if path is not None else shipped_model_path()
+    key = str(p.resolve())
+    if key not in _CACHE:
+        if not p.exists():
+            raise UserError(f"--model {p}: no such file")
+        _CACHE[key] = PostClassifier.load(p)
+    return _CACHE[key]
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def model_card(path: Path) -> dict:
+    card = path.with_suffix(".json")
+    return json.loads(card.read_text(encoding="utf-8")) if card.exists() else {}
