@@ -316,6 +316,11 @@ def test_telegram_entities_and_html_links_add_hidden_indicators():
     assert all(i.start == -1 for i in inds)
 
 
+def test_bank_card_entity_with_an_unusual_prefix():
+    n = card("9", seed=13)
+    assert contract("оплата", entities=[{"type": "bank_card", "text": n}])["cards"] == [n]
+
+
 def test_contract_shape_dedup_and_order():
     n = card(seed=11)
     c = contract(f"@Shop_A t.me/shop_a @shop_b {n} {n[:4]} {n[4:8]} {n[8:12]} {n[12:]} +77011234567 87011234567")

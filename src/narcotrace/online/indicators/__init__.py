@@ -48,8 +48,12 @@ def extract(text: str, *, entities: list[dict] | None = None, links: list[str] |
     found = _scan(text)
     extra: list[str] = []
     for ent in entities or ():
-        if ent.get("type") in _ENTITY_TYPES:
-            extra.append(str(ent.get("href") or ent.get("text") or ""))
+        kind = ent.get("type")
+        if kind in _ENTITY_TYPES:
+            snippet = str(ent.get("href") or ent.get("text") or "")
+            if kind == "bank_card" and snippet:
+                snippet = "card " + snippet  # Telegram itself saw a card here: give the card rule its context
+            extra.append(snippet)
     extra.extend(str(link) for link in links or ())
     if extra:
         seen = {(i.kind, i.canonical_id) for i in found}
