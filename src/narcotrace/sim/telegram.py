@@ -27,6 +27,8 @@ ABOUT = ("Here is the data you requested. Remember: Telegram is ad free, it does
 ABOUT_CHATS = "This page lists all chats from this export."
 PHOTO_SKIPPED = "(File not included. Change data exporting settings to download.)"
 _HASHTAG = re.compile(r"(?<![\w#])#[^\W_]\w*")
+_BOT_COMMAND = re.compile(r"(?<![\w/])/[a-zA-Z]\w{1,31}\b(?!/)")
+_PLAIN_ENTITIES = re.compile(f"(?P<hashtag>{_HASHTAG.pattern})|(?P<bot_command>{_BOT_COMMAND.pattern})")
 _CHANNEL_TYPES = ("public_channel", "private_channel")
 
 
@@ -40,7 +42,7 @@ def _date(t: datetime) -> tuple[str, str]:
 
 
 def text_parts(post: dict) -> list[tuple[str, str, str | None]]:
-    """The post as Telegram text parts (type, text, href): plain runs between entities, hashtags found."""
+    """The post as Telegram text parts (type, text, href): plain runs between entities, hashtags and commands found."""
     parts: list[tuple[str, str, str | None]] = []
     segs = post.get("_segs")
     pieces = [(s.entity or "plain", s.text, s.href) for s in segs] if segs else [("plain", post["text"], None)]
@@ -49,10 +51,10 @@ def text_parts(post: dict) -> list[tuple[str, str, str | None]]:
             continue
         if etype == "plain":
             pos = 0
-            for m in _HASHTAG.finditer(text):
+            for m in _PLAIN_ENTITIES.finditer(text):  # Telegram marks #hashtags and /commands by itself
                 if m.start() > pos:
                     _push(parts, "plain", text[pos:m.start()], None)
-                _push(parts, "hashtag", m.group(), None)
+                _push(parts, m.lastgroup, m.group(), None)
                 pos = m.end()
             if pos < len(text):
                 _push(parts, "plain", text[pos:], None)

@@ -34,7 +34,7 @@ class ShopWriter:
         self.products = self._products()
         self.level = rnd.between(0.85, 1.2)
         self.base_price = {p["key"]: round_price(rnd.between(*p["price"]) * self.level) for _, p in self.products}
-        self.obf_rate = rnd.choice((0.15, 0.3, 0.4, 0.5, 0.6, 0.75))  # ≈45 % of ads on average
+        self.obf_rate = rnd.between(0.25, 0.65)  # ≈45 % of ads on average, some shops more careful than others
         self.techniques = rnd.sample(TECHNIQUES, 1 + rnd.below(3))
         self.cities = [c for c in shop.cities if c in g.cities] or list(shop.cities) or [g.city()]
         self.langs = [lg for lg in shop.langs if lg in ("ru", "kk", "en")] or ["ru"]
