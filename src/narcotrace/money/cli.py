@@ -152,11 +152,10 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Random seed of the learners.")] = 0,
         workspace: WorkspaceOpt = DEFAULT_WS,
     ) -> None:
-        """Train the money risk model on simulated worlds' truth, or on the workspace with a labels file."""
+        """Train the money risk model on simulated worlds' truth, or on the workspace's transfers with a labels
+        file (or, without one, the labels that came with the transfers: IBM Is Laundering, AMLSim SAR)."""
         from narcotrace.money import train as tr
 
-        if not world and labels is None:
-            raise UserError("train-money: give --world DIR (repeatable) or --labels FILE (with --workspace)")
         if world:
             card = tr.train_from_worlds(world, out, version=version, seed=seed)
         else:
