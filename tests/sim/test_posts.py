@@ -162,7 +162,7 @@ def test_every_indicator_occurs_in_its_post_and_validates(world):
         elif kind == "domain":
             assert value in span.lower() and canonical == identifiers.domain(value)
         elif kind == "url":
-            assert span == value and value.startswith(("http://", "https://"))
+            assert span == value and value.startswith(("http://", "https://", "www."))
         elif kind == "onion":
             assert value in span and _valid_onion(value)
         elif kind == "email":

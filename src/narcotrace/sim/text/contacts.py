@@ -94,13 +94,15 @@ def tme_seg(handle: str, rnd: Rand, channel_id: str | None = None) -> Seg:
 
 
 def site_seg(domain: str, rnd: Rand, channel_id: str | None = None, path: str | None = None) -> Seg:
-    """A site as written: bare domain, www., or a full URL (then both the URL and its domain are indicators)."""
+    """A site as written: bare domain, www. or a full URL; a www. or http(s) form is a URL as well as a domain
+    (Telegram links both), a bare domain only a domain."""
     style = rnd.below(4)
     inds = [indicator("domain", domain.lower(), identifiers.domain(domain), channel_id=channel_id)]
     if style == 0:
         text = domain
     elif style == 1:
         text = "www." + domain
+        inds.insert(0, indicator("url", text, "url:" + text, channel_id=channel_id))
     else:
         text = f"https://{domain}" + (f"/{path}" if path and style == 3 else "")
         inds.insert(0, indicator("url", text, "url:" + text, channel_id=channel_id))
