@@ -129,3 +129,19 @@ def test_contacts_are_exported_as_telegram_entities(export):
             assert re.fullmatch(r"@\w{5,32}", e["text"])
     handles = {i["value"] for i in res.indicators if i["kind"] in ("telegram", "bot")}
     assert {e["text"][1:].lower() for e in ents if e["type"] == "mention"} <= handles
+
+
+def test_chat_history_is_consistent(export):
+    _, _, data = export
+    replies = 0
+    for chat in data["chats"]["list"]:
+        ids = {m["id"] for m in chat["messages"]}
+        stamps = [int(m["date_unixtime"]) for m in chat["messages"]]
+        assert stamps == sorted(stamps), chat["name"]  # later ids are later messages
+        for m in chat["messages"]:
+            if "reply_to_message_id" in m:
+                replies += 1
+                assert m["reply_to_message_id"] in ids and m["reply_to_message_id"] < m["id"]
+            if "edited" in m:
+                assert int(m["edited_unixtime"]) > int(m["date_unixtime"])
+    assert replies > 0

@@ -224,6 +224,9 @@ class _Generator(OrdinaryPosts):
                   url: str | None = None) -> None:
         segs = _merge(segs)
         tg = dict(tg or {})
+        if chat["platform"] == "telegram" and label == "none":
+            tg["photo"] = self.rnd.chance(0.35 if chat["role"] == "city_market" else 0.1)
+            tg["edited"] = self.rnd.chance(0.04)
         if chat["type"] in ("public_channel", "private_channel"):
             tg["from_id"] = f"channel{chat['id']}"
         elif chat["platform"] == "telegram":
@@ -241,6 +244,8 @@ class _Generator(OrdinaryPosts):
         ads: list[Ad] = []
         indicators: list[dict] = []
         next_msg: dict[int, int] = defaultdict(lambda: 1)
+        recent: dict[int, list[int]] = defaultdict(list)
+        last_date: dict[int, datetime] = {}
         chats = self.chats.all()
         for chat in chats:  # each chat opens with its creation, a little before the window
             if chat["platform"] != "telegram":
@@ -258,13 +263,23 @@ class _Generator(OrdinaryPosts):
             msg_id = None
             url = d["url"]
             if chat["platform"] == "telegram":
-                msg_id = next_msg[chat["id"]]
-                # Deleted messages and messages of others leave gaps; a join now and then is a service message.
-                if chat["type"] not in ("public_channel", "private_channel", "personal_chat") and self.rnd.chance(0.05):
-                    chat["service"].append({"id": msg_id, "date": d["date"] - timedelta(seconds=1 + self.rnd.below(3000)),
-                                            "action": "join_group_by_link", "actor": self.person_name()})
-                    msg_id += 1
-                next_msg[chat["id"]] = msg_id + 1 + (self.rnd.below(3) if self.rnd.chance(0.3) else 0)
+                cid = chat["id"]
+                msg_id = next_msg[cid]
+                group = chat["type"] not in ("public_channel", "private_channel", "personal_chat")
+                # Deleted messages and messages of others leave gaps; a join now and then is a service message,
+                # between the previous message and this one.
+                if group and self.rnd.chance(0.05):
+                    gap = int((d["date"] - last_date.get(cid, chat["created"])).total_seconds())
+                    if gap > 2:
+                        joined = d["date"] - timedelta(seconds=1 + self.rnd.below(min(gap - 1, 3000)))
+                        chat["service"].append({"id": msg_id, "date": joined, "action": "join_group_by_link",
+                                                "actor": self.person_name()})
+                        msg_id += 1
+                next_msg[cid] = msg_id + 1 + (self.rnd.below(3) if self.rnd.chance(0.3) else 0)
+                if group and recent[cid] and self.rnd.chance(0.12):  # people answer each other in groups
+                    d["tg"]["reply_to"] = self.rnd.choice(recent[cid][-20:])
+                recent[cid].append(msg_id)
+                last_date[cid] = d["date"]
                 if chat["username"]:
                     url = f"https://t.me/{chat['username']}/{msg_id}"
             date = d["date"]

@@ -3,7 +3,7 @@
 Mirrors tdesktop's serializer (Telegram/SourceFiles/export/output/export_output_json.cpp): root "about" and
 "chats" {"about", "list"}; each chat "name", "type", "id" (bare peer id), "messages"; each message its
 fields in tdesktop's order (id, type, date, date_unixtime, edited, edited_unixtime, from, from_id,
-forwarded_from, photo, width, height, text, text_entities); "text" is a plain string when the message is
+forwarded_from, reply_to_message_id, photo, width, height, text, text_entities); "text" is a plain string when the message is
 one plain run, else a list of strings and {"type", "text"[, "href"]} objects; "text_entities" always
 lists every run as an object ("plain" included). Posts on web sites are not Telegram messages and are
 left out. Post id -> (chat id, message id) is in truth/posts.parquet (tg_chat_id, tg_message_id).
@@ -106,6 +106,8 @@ def _message(post: dict) -> dict:
     m["from_id"] = tg.get("from_id") or f"channel{post['tg_chat_id']}"
     if tg.get("forwarded_from"):
         m["forwarded_from"] = tg["forwarded_from"]
+    if tg.get("reply_to"):
+        m["reply_to_message_id"] = tg["reply_to"]
     if tg.get("photo"):
         m["photo"] = PHOTO_SKIPPED
         m["width"], m["height"] = (1280, 1280) if int(post["id"][1:]) % 2 else (960, 1280)
