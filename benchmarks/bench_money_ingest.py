@@ -58,6 +58,12 @@ class PeakRSS:
         self._t.join()
 
 
+def cpu() -> float:
+    """CPU seconds (user + sys) of this process so far: on a shared machine, closer to quiet wall time."""
+    t = psutil.Process().cpu_times()
+    return t.user + t.system
+
+
 def synthetic_transfers(path: Path, n: int, seed: int = 1) -> None:
     """n transfers among n/10 accounts over 30 days, KZT mostly, in the canonical (simulate) columns."""
     rng = np.random.default_rng(seed)
@@ -109,23 +115,24 @@ def main() -> None:
         t = time.perf_counter()
         synthetic_transfers(files[0], args.transfers)
         label = f"synthetic {args.transfers:,} transfers (generated in {time.perf_counter() - t:.1f} s)"
-    print(f"# {label}; DuckDB threads={args.threads}; cpu count={os.cpu_count()}")
+    print(f"# {label}; DuckDB threads={args.threads}; cpu count={os.cpu_count()}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     ws = Workspace.open(tmp / "ws")
     ws.con.execute(f"SET threads = {args.threads}")
     with PeakRSS() as mem:
         mem.reset()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu()
         report = ingest_paths(ws, files)
-        dt = time.perf_counter() - t
+        dt, dc = time.perf_counter() - t, cpu() - c
         n = ws.count("transfers")
-        print(f"ingest      {dt:7.1f} s  read {report.read:,} stored {n:,} quarantined {report.quarantined:,}"
+        print(f"ingest      {dt:7.1f} s wall {dc:6.1f} s CPU  read {report.read:,} stored {n:,} quarantined {report.quarantined:,}"
               f"  {n / dt:,.0f} transfers/s  peak RSS {mem.peak / 2**30:.2f} GiB")
         mem.reset()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu()
         eng = DuckDBEngine(ws)
         k = eng.write("account_features", account_features(eng.table("transfers"), eng.table("accounts")))
-        dt = time.perf_counter() - t
-        print(f"features    {dt:7.1f} s  {k:,} accounts (DuckDB)  peak RSS {mem.peak / 2**30:.2f} GiB")
+        dt, dc = time.perf_counter() - t, cpu() - c
+        print(f"features    {dt:7.1f} s wall {dc:6.1f} s CPU  {k:,} accounts (DuckDB)  peak RSS {mem.peak / 2**30:.2f} GiB")
         if args.spark:
             t = time.perf_counter()
             with SparkEngine(ws) as sp:
