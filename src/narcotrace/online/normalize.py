@@ -5,18 +5,22 @@ classifier read, the evasion techniques seen (`.flags`), and `.to_original(start
 `.text` back to the original for highlighting.
 
 Steps, in order (each is one precompiled regex pass; Python code runs only per match, so plain text
-costs a few C-level scans):
+costs a few C-level scans; a pass that changes lengths keeps its edit list, from which `to_original`
+works spans back on demand):
 
 1. non-ASCII, non-Cyrillic runs: mapped emoji become " emj_<meaning> " (lexicon/emoji.yaml),
    zero-width / invisible characters are dropped, everything else is NFKC-normalised (fullwidth and
    mathematical letters fold to plain ones, combining accents compose);
 2. lower case, ё -> е;
-3. single letters split by one repeated separator are joined ("м.е.ф", "к л а д", "m-e-f" -> "меф");
+3. single letters split by one repeated separator are joined ("м.е.ф", "к л а д", "m-e-f" -> "меф"),
+   and marks with no use inside a Cyrillic word are dropped ("зак*ладки", "меф_едрон");
 4. "@" between letters -> a ("з@кладки");
 5. words mixing Latin and Cyrillic letters take their dominant script (UTS #39 confusables,
-   lexicon/confusables.yaml) and digits inside words become letters ("с0ль", "m3f", "3акладки"),
-   while numbers, prices, quantities ("5г") and phones stay as they are;
-6. a letter repeated 3+ times becomes one ("мееееф" -> "меф"; "ссылка", "класс" keep their doubles).
+   lexicon/confusables.yaml) when the odd letters are single look-alikes ("мeф", "ЗAKЛAДKИ"; not
+   "наркоshop"), and digits inside words become letters ("с0ль", "m3f", "3акладки"), while numbers,
+   prices, quantities ("5г"), phones, wallet addresses and @handles stay as they are;
+6. a letter repeated 3+ times becomes one ("мееееф" -> "меф"; "ссылка", "класс" keep their doubles,
+   "СССР" and "www" their triples).
 
 `.translit` is a second view, built on first access: `.text` with every Latin word transliterated to
 Cyrillic ("zakladki" -> "закладки", "mef" -> "меф"). The lexicon does not need it (it matches Latin
@@ -86,7 +90,7 @@ _EMOJI_GLUE = frozenset([0xFE0E, 0xFE0F, 0x200D])
 
 
 def _is_fancy_letter(cp: int) -> bool:
-    """Fullwidth, mathematical, enclosed or small-capital letter forms used to dodge keyword filters."""
+    """Fullwidth, mathematical, enclosed and letter-like forms used to dodge keyword filters."""
     return (0xFF01 <= cp <= 0xFF5E or 0x1D400 <= cp <= 0x1D7FF or 0x2460 <= cp <= 0x24FF
             or 0x1F130 <= cp <= 0x1F189 or 0x2100 <= cp <= 0x214F)
 
@@ -113,14 +117,14 @@ _AT = re.compile("@")
 _EMAILISH_AFTER = re.compile(r"[\w.-]*\.[a-z]{2,}")
 _DIGIT_NEXT_TO_LETTER = re.compile(r"[0-9](?:(?<=[^\W\d_][0-9])|(?=[^\W\d_]))")
 _LATIN_NEXT_TO_CYRILLIC = re.compile(rf"[a-z](?:(?<=[{_CYR_LETTERS}][a-z])|(?=[{_CYR_LETTERS}]))")
-# Words with digits that are not leetspeak: "15000тг", "5г", "covid19", "24ч".
 _LATIN_RUN3 = re.compile(f"[{_LAT_LETTERS}]{{3}}")
 _CYRILLIC_RUN3 = re.compile(f"[{_CYR_LETTERS}]{{3}}")
+# Words with digits that are not leetspeak: "15000тг", "5г", "covid19", "24ч".
 _PLAIN_NUMBER_WORD = re.compile(r"\d{2,}[^\W\d_]*|\d[^\W\d_]{0,3}|[^\W\d_]+\d+")
 _ALNUM_RUN = re.compile(r"[^\W_]*")
 # Words that really have a letter three times in a row.
 _REAL_TRIPLES = frozenset(["ссср", "www", "iii", "xxx", "xxl", "xxxl", "xxxxl", "xxs", "xxxs", "zzz"])
-_REPEAT3 = re.compile(r"(.)\1\1")  # the rest of the run is taken in stretched(): cheaper to scan for
+_REPEAT3 = re.compile(r"(.)\1\1")  # squash() takes the rest of the run: cheaper to scan for
 _DIGIT_RUNS = re.compile(r"\d+")
 _LATIN_WORD = re.compile(rf"\bemj_\w+|[{_LAT_LETTERS}]+(?:'[{_LAT_LETTERS}]*)?")
 
@@ -347,8 +351,8 @@ class _Pass:
         rev = text[::-1]  # word starts are found by matching forwards in the reversed text
         spans: set[tuple[int, int]] = set()
         for i in hits:
-            e = _ALNUM_RUN.match(text, i).end()
-            s = n - _ALNUM_RUN.match(rev, n - i).end()
+            e = _run_end(text, i)
+            s = n - _run_end(rev, n - i)
             spans.add((s, e))
         edits = []
         for s, e in sorted(spans):
@@ -462,7 +466,13 @@ def _word_at(text: str, start: int, end: int) -> str:
     s = start
     while s > 0 and text[s - 1].isalnum():
         s -= 1
-    return text[s:_ALNUM_RUN.match(text, end).end()]
+    return text[s:_run_end(text, end)]
+
+
+def _run_end(text: str, i: int) -> int:
+    """Where the run of letters and digits starting at i ends."""
+    m = _ALNUM_RUN.match(text, i)
+    return m.end() if m else i
 
 
 def _between_letters(text: str, i: int) -> bool:

@@ -3,9 +3,11 @@
 A term is a word or phrase written in normalised form (lower case, ё as е). A trailing `*` on a word
 matches any ending (`закладк*` matches закладка, закладки, закладку), words are separated by any
 whitespace, and `regex:` entries take a Python regular expression instead (matched against the
-normalised text, so write them lower-case). Cyrillic terms also match their
-common Latin transliterations ("zakladki", "shishki", "mef"), generated here, so a post written in
-translit needs no separate pass; such a match adds the flag "translit" to the post's `Normalized.flags`.
+normalised text, so write them lower-case). Cyrillic terms also match their common Latin
+transliterations ("zakladki", "shishki", "mef"), generated here, so a post written in translit needs no
+separate pass; such a match adds the flag "translit" to the post's `Normalized.flags`. A Latin term of
+its own ("drop", "kush") keeps its meaning over a transliteration, and loanwords whose Latin form is the
+original (каспи/kaspi, бот/bot) are marked `translit: false` in the data.
 
 All literal terms and their transliterations go into one character trie that is compiled into a single
 regular expression (shared prefixes factored out, so the engine follows one branch per position): one
@@ -114,7 +116,8 @@ class Lexicon:
         self._rx = re.compile(trie_rx) if trie_rx else None
         # one pattern per regex term: each then starts on its own first character class, which the engine
         # scans for in C; an alternation of them would try every branch at every position
-        self._regex_rxs = [(re.compile(t.regex), t) for t in self._regex_terms.values()]
+        self._regex_rxs: list[tuple[re.Pattern[str], Term]] = [
+            (re.compile(t.regex or ""), t) for t in self._regex_terms.values()]
 
     # -- loading
 
@@ -306,12 +309,8 @@ def _emit(node: dict) -> str:
     if not alts:
         return ""
     if len(alts) == 1:
-        return alts[0] if not alts[0] or _is_atom(alts[0]) else f"(?:{alts[0]})"
+        return alts[0]  # a single branch has no top-level "|", so it needs no group
     return "(?:" + "|".join(alts) + ")"
-
-
-def _is_atom(s: str) -> bool:
-    return not any(c == "|" for c in s)
 
 
 def _mark_star_ends(node: dict) -> None:
