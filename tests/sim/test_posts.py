@@ -322,3 +322,11 @@ def test_write_posts_writes_jsonl_export_and_truth(world, tmp_path):
     assert {"post_id", "kind", "value", "canonical_id", "account_id", "channel_id"} <= set(ind.column_names)
     assert (tmp_path / "truth" / "posts.csv").exists() and (tmp_path / "truth" / "indicators.csv").exists()
     assert (tmp_path / "telegram" / "result.json").exists()
+
+
+def test_ads_speak_their_shops_languages(world):
+    shops, res = world
+    langs = {s.shop_id: set(s.langs) for s in shops}
+    for p in res.posts:
+        if p["label"] != "none" and p["lang"] != "mixed":
+            assert p["lang"] in langs[p["shop_id"]], (p["id"], p["lang"], langs[p["shop_id"]])
