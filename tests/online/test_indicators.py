@@ -142,6 +142,20 @@ def test_urls_domains_emails():
     assert c["telegram"] == []
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("WhatsApp: wa.me/77011234567", {"phones": ["+77011234567"]}),
+    ("https://api.whatsapp.com/send?phone=77011234567&text=hi", {"phones": ["+77011234567"]}),
+    ("канал t.me/+Xk3fQ9aZbLmN", {"urls": ["t.me/+Xk3fQ9aZbLmN"]}),
+    ("страница vk.com/shop_kz и https://www.instagram.com/shop_kz/",
+     {"urls": ["vk.com/shop_kz", "https://www.instagram.com/shop_kz/"]}),
+    ("пишите в vk.com или instagram.com", {}),
+])
+def test_messenger_and_platform_links(text, expected):
+    # platforms host everyone: their domains must never reach a blocklist; the page or contact does
+    got = {k: v for k, v in contract(text).items() if v}
+    assert got == expected
+
+
 def test_cyrillic_domain():
     assert contract("магазин на сайт-закладки.рф")["domains"] == ["сайт-закладки.рф"]
 

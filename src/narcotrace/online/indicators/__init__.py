@@ -2,8 +2,13 @@
 
 `extract(text, entities=..., links=...)` runs one extractor per kind (a module each, under
 `base.Extractor`) in an order that lets the stricter ones claim their characters first: Telegram links,
-e-mails, URLs and domains, onion addresses, IBANs, crypto addresses, cards, phones, then @mentions and
-"телега: handle" contacts. Telegram export entities and HTML links are scanned too; what they add
+WhatsApp links (read as phones), e-mails, URLs and domains, onion addresses, IBANs, crypto addresses,
+cards, phones, then @mentions and "телега: handle" contacts.
+
+Conventions of the output: a t.me link gives the handle only (t.me is not the shop's site); a Telegram
+invite link (t.me/+hash) is a URL; a WhatsApp link gives the phone; a link to a page on a platform
+(vk.com/shop_kz, instagram.com/...) is a URL without a domain, since the platform's domain is not the
+shop's and must not reach a blocklist; onion addresses are domains (and URLs when written as URLs). Telegram export entities and HTML links are scanned too; what they add
 that the text does not show gets offsets -1.
 
 `as_contract(indicators)` gives the `indicators` object of `narcotrace scan --out` lines.
@@ -18,7 +23,7 @@ from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 from narcotrace.online.indicators.cards import Cards
 from narcotrace.online.indicators.crypto import Crypto
 from narcotrace.online.indicators.ibans import Ibans
-from narcotrace.online.indicators.phones import Phones
+from narcotrace.online.indicators.phones import Phones, WhatsAppLinks
 from narcotrace.online.indicators.telegram import TelegramLinks, TelegramMentions
 from narcotrace.online.indicators.web import Emails, Onions, Urls
 
@@ -27,7 +32,8 @@ __all__ = ["EXTRACTOR_VERSION", "EXTRACTORS", "Indicator", "as_contract", "extra
 EXTRACTOR_VERSION = "indicators-1.0"
 
 EXTRACTORS: tuple[Extractor, ...] = (
-    TelegramLinks(), Emails(), Urls(), Onions(), Ibans(), Crypto(), Cards(), Phones(), TelegramMentions(),
+    TelegramLinks(), WhatsAppLinks(), Emails(), Urls(), Onions(), Ibans(), Crypto(), Cards(), Phones(),
+    TelegramMentions(),
 )
 
 # Telegram export entity types whose text (or href) is an indicator.

@@ -65,6 +65,30 @@ def _matched_numbers(snippet: str) -> tuple[tuple[int, int, str, str], ...]:
     return tuple(out)
 
 
+# wa.me/77011234567, api.whatsapp.com/send?phone=77011234567: the contact is the phone number
+_WHATSAPP = re.compile(
+    r"(?:https?://)?(?:wa\.me/|(?:api\.|web\.)?whatsapp\.com/send/?\?(?:[^\s#]*&)?phone=)\+?(?P<digits>\d{8,15})"
+    r"[^\s<>\"'«»]*", re.IGNORECASE)
+
+
+class WhatsAppLinks(Extractor):
+    """WhatsApp click-to-chat links, read as the phone they open (run before web URLs)."""
+
+    kind = "phone"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        if "wa.me" not in scan.lower and "whatsapp.com" not in scan.lower:
+            return
+        for m in _WHATSAPP.finditer(scan.text):
+            canonical = identifiers.phone("+" + m.group("digits"))
+            end = m.end()
+            while end > m.start() and scan.text[end - 1] in ".,;:!?)»":
+                end -= 1
+            if canonical is not None and scan.free(m.start(), end):
+                e164 = canonical.removeprefix("phone:")
+                yield Indicator("phone", e164, canonical, None, m.start(), end, {"whatsapp": True})
+
+
 class Phones(Extractor):
     kind = "phone"
 

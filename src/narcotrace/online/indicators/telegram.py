@@ -16,6 +16,8 @@ _LINK = re.compile(
 # "t . me / shop", "t[.]me/shop", "т.ме/shop": a link broken up so that it is not clickable
 _LINK_OBFUSCATED = re.compile(
     r"[tт](?<![a-z0-9][tт])\s*(?:\.|\[\.\]|\(\.\)|\s(?:dot|точка)\s)\s*(?:me|ме)\s*/\s*@?(?P<name>" + _NAME + r")(?![a-z0-9_])")
+# Invite links name no user: they are kept as URLs (case matters in the hash), with no handle or domain.
+_INVITE = re.compile(r"(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:\+|joinchat/)[A-Za-z0-9_-]{6,}", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@.+-])@(?P<name>" + _NAME + r")(?![\w@]|\.[a-z]{2,})")
 _MENTION_SPACED = re.compile(r"(?<![\w@.])@\s{1,2}(?P<name>" + _NAME + r")(?![\w@])")
 # "телега: shop_kz", "тг - @shop_kz", "telegram: shopkz_bot"
@@ -53,6 +55,10 @@ class TelegramLinks(Extractor):
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower
         if "t.me" in low or "telegram." in low or "tg://" in low:
+            for m in _INVITE.finditer(scan.text):
+                if scan.free(*m.span()):
+                    url = m.group()
+                    yield Indicator("url", url, "url:" + url, None, m.start(), m.end(), {"telegram_invite": True})
             for m in _LINK.finditer(low):
                 name = m.group("name") or m.group("tgname")
                 if _valid(name) and scan.free(*m.span()):

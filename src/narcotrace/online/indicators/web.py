@@ -34,6 +34,15 @@ _FILE_LIKE = frozenset("md py sh rs pl zip mov exe js ts cs ps sc so ai io pdf d
                        "rar apk bat dat log ini cfg xml json html htm php asp jsp".split())
 _WORDISH_SUFFIXES = frozenset("me to in at it is by do no so be am us my".split())
 _TELEGRAM_HOSTS = frozenset(["t.me", "telegram.me", "telegram.dog"])  # handles, taken by telegram.py
+# Platforms that host everyone's pages: a link to a shop's page on them is kept as a URL, but their
+# registered domain is not the shop's and must never reach a blocklist.
+PLATFORM_DOMAINS = frozenset("""
+    telegram.org wa.me whatsapp.com instagram.com facebook.com fb.com vk.com ok.ru tiktok.com youtube.com
+    youtu.be twitter.com x.com threads.net snapchat.com discord.gg discord.com signal.me signal.org
+    reddit.com linkedin.com pinterest.com google.com goo.gl forms.gle
+    bit.ly tinyurl.com cutt.ly clck.ru olx.kz krisha.kz kolesa.kz kaspi.kz 2gis.kz 2gis.ru yandex.kz
+    yandex.ru mail.ru gmail.com github.com wikipedia.org apple.com
+""".split())
 
 
 @lru_cache(maxsize=65536)
@@ -57,6 +66,12 @@ def onion_v3_ok(address: str) -> bool:
     if version != b"\x03":
         return False
     return hashlib.sha3_256(b".onion checksum" + pubkey + version).digest()[:2] == checksum
+
+
+def rest_of(url: str, host: str) -> str:
+    """What follows the host in a URL ("/shop_kz"), which is what makes a platform link an indicator."""
+    i = url.lower().find(host)
+    return url[i + len(host):].strip("/") if i >= 0 else ""
 
 
 def _strip_trailing(s: str) -> str:
@@ -147,6 +162,10 @@ class Urls(Extractor):
             if not explicit and len(suffix) > 2 and scan.text[start + host.rfind(".") + 1].isupper():
                 continue  # "the end.World": a missing space after a full stop, not a site
             if domain in _TELEGRAM_HOSTS:
+                continue
+            if domain in PLATFORM_DOMAINS:
+                if explicit and rest_of(url, host):
+                    yield Indicator("url", url, "url:" + url, None, start, end, {"host": host, "platform": True})
                 continue
             if explicit:
                 yield Indicator("url", url, "url:" + url, None, start, end, {"host": host})
