@@ -54,6 +54,8 @@ def extract(text: str, *, entities: list[dict] | None = None, links: list[str] |
     found = _scan(text)
     extra: list[str] = []
     for ent in entities or ():
+        if not isinstance(ent, dict):
+            continue
         kind = ent.get("type")
         if kind in _ENTITY_TYPES:
             snippet = str(ent.get("href") or ent.get("text") or "")
