@@ -330,3 +330,15 @@ def test_ads_speak_their_shops_languages(world):
     for p in res.posts:
         if p["label"] != "none" and p["lang"] != "mixed":
             assert p["lang"] in langs[p["shop_id"]], (p["id"], p["lang"], langs[p["shop_id"]])
+
+
+def test_wallets_are_named_by_their_own_coin(world):
+    _, res = world
+    text = {p["id"]: p["text"] for p in res.posts}
+    wrong = {"tron": ("BTC", "Bitcoin", "ETH"), "btc": ("USDT", "TRX", "ETH"), "eth": ("BTC", "Bitcoin", "TRC")}
+    for i in res.indicators:
+        if i["kind"] == "crypto":
+            before = text[i["post_id"]][max(0, i["span_start"] - 16):i["span_start"]]
+            assert not any(w in before for w in wrong[i["chain"]]), (before, i["value"])
+    for p in res.posts:
+        assert p["text"] == p["text"].strip()

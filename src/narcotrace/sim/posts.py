@@ -222,7 +222,7 @@ class _Generator(OrdinaryPosts):
                   obfuscations: list[str], shop_id: str | None, categories: list[str], city: str | None,
                   author: str, plain_text: str | None, ad: dict | None = None, tg: dict | None = None,
                   url: str | None = None) -> None:
-        segs = _merge(segs)
+        segs = _strip(_merge(segs))
         tg = dict(tg or {})
         if chat["platform"] == "telegram" and label == "none":
             tg["photo"] = self.rnd.chance(0.35 if chat["role"] == "city_market" else 0.1)
@@ -233,7 +233,8 @@ class _Generator(OrdinaryPosts):
             tg["from_id"] = f"user{self.user_id(tg.get('user_key') or author)}"
         self.drafts.append({"segs": segs, "chat": chat, "date": date, "label": label, "kind": kind, "lang": lang,
                             "obfuscations": obfuscations, "shop_id": shop_id, "categories": categories,
-                            "city": city, "author": author, "plain_text": plain_text, "ad": ad, "tg": tg,
+                            "city": city, "author": author, "ad": ad, "tg": tg,
+                            "plain_text": plain_text.strip() if plain_text is not None else None,
                             "url": url, "seq": len(self.drafts)})
         if tg.get("edited"):
             tg["edited"] = date + timedelta(seconds=30 + self.rnd.below(7200))
@@ -310,6 +311,19 @@ class _Generator(OrdinaryPosts):
                               account_ids=a["account_ids"], prices=a["prices"]))
         return PostsResult(posts=posts, ads=ads, indicators=indicators, chats=chats)
 
+
+
+def _strip(segs: list[Seg]) -> list[Seg]:
+    """No post starts or ends with blanks (an empty optional slot can leave them); contacts are never blank."""
+    while segs and segs[0].entity is None and not segs[0].text.strip():
+        segs = segs[1:]
+    while segs and segs[-1].entity is None and not segs[-1].text.strip():
+        segs = segs[:-1]
+    if segs and segs[0].entity is None:
+        segs[0].text = segs[0].text.lstrip()
+    if segs and segs[-1].entity is None:
+        segs[-1].text = segs[-1].text.rstrip()
+    return segs
 
 
 def _merge(segs: list[Seg]) -> list[Seg]:

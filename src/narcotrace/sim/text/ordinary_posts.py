@@ -110,6 +110,13 @@ class OrdinaryPosts:
                 return [cx.phone_seg(acc[2], rnd, account_id=acc[0])]
             return [cx.phone_seg(cx.random_mobile(rnd), rnd)]
 
+        chosen: list[tuple[str, str]] = []
+
+        def wallet() -> tuple[str, str]:  # one wallet per post, so its coin and address agree
+            if not chosen:
+                chosen.append(cx.random_wallet(rnd))
+            return chosen[0]
+
         def card(lg: str) -> list[Seg]:
             acc = self.public_account(card=True)
             if acc:
@@ -125,7 +132,8 @@ class OrdinaryPosts:
             "tme": lambda lg: [cx.tme_seg(self.ordinary_handle(), rnd)],
             "site": lambda lg: [cx.site_seg(self.ordinary_domain(), rnd, path=rnd.choice(("news", "page/2", "about", "catalog")))],
             "email": lambda lg: [cx.email_seg(self.ordinary_email())],
-            "wallet": lambda lg: [cx.wallet_seg(*cx.random_wallet(rnd), rnd)],
+            "wallet": lambda lg: [cx.wallet_seg(*wallet(), rnd)],
+            "coin": lambda lg: rnd.choice(self.common["coins"][wallet()[0]]),
             "price": self.price_slot(*self.ordinary["kinds"][kind].get("price", (1000, 100_000)), 500),
             "price_small": self.price_slot(1000, 25_000, 500),
             "price_big": self.price_slot(15_000, 900_000, 1000),

@@ -208,7 +208,8 @@ class ShopWriter:
                                                  self.mix))
             for w in wallet_named:
                 lines.append(g.sale_g.expand(rnd.choice(options_for(g.sale["pay"]["crypto"], lg, rnd, self.langs)), lg, rnd,
-                                             {**ctx, "wallet": [cx.wallet_seg(w.chain, w.address, rnd, w.account_id, cid)]},
+                                             {**ctx, "wallet": [cx.wallet_seg(w.chain, w.address, rnd, w.account_id, cid)],
+                                              "coin": rnd.choice(g.common["coins"].get(w.chain, ["crypto"]))},
                                              self.mix))
             if not lines:
                 lines.append(g.sale_g.expand(rnd.choice(options_for(g.sale["pay"]["none"], lg, rnd, self.langs)), lg, rnd, ctx,
