@@ -119,11 +119,27 @@ class Urls(Extractor):
 
     kind = "url"
 
-    def extract(self, scan: Scan) -> Iterator[Indicator]:
-        low = scan.lower
-        if not _HOSTISH.search(low):
+    @staticmethod
+    def _candidates(low: str) -> Iterator[re.Match[str]]:
+        if "://" in low:  # links with a scheme (also to IP addresses): one pass over the text
+            yield from _URL.finditer(low)
             return
-        for m in _URL.finditer(low):
+        # Otherwise start only where a host name could begin, found from its dots: the full pattern
+        # begins with a look-behind, so running it at every position would cost a pass per character.
+        done = 0
+        for hit in _HOSTISH.finditer(low):
+            if hit.start() < done:
+                continue
+            i = hit.start()
+            while i > 0 and (low[i - 1].isalnum() or low[i - 1] in ".-"):
+                i -= 1
+            m = _URL.match(low, i)
+            if m is not None:
+                done = m.end()
+                yield m
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        for m in self._candidates(scan.lower):
             start = m.start()
             if m.group("h1") is not None:
                 host = m.group("h1")
