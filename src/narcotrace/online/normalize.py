@@ -85,6 +85,8 @@ _INVISIBLE = frozenset(
     + list(range(0x2060, 0x2065)) + list(range(0x2066, 0x2070)) + list(range(0xFE00, 0xFE10))
     + list(range(0x1D173, 0x1D17B)) + list(range(0xE0000, 0xE0080))
 )
+INVISIBLE = _INVISIBLE  # shared with the indicator scan, which drops the same characters
+
 # Variation selectors and the joiner are part of ordinary emoji, so removing them is not an evasion sign.
 _EMOJI_GLUE = frozenset([0xFE0E, 0xFE0F, 0x200D])
 

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from narcotrace.online.normalize import _INVISIBLE
+from narcotrace.online.normalize import INVISIBLE
 
 # Characters that hide an indicator from a plain reader of the text: invisible ones, fullwidth and
 # mathematical letters and digits ("@ｓｎｏｗ_ｋｚ", "𝟒𝟒𝟎𝟎 ..."). Handles, links, cards and wallets are
@@ -46,9 +46,9 @@ class Indicator:
 class Scan:
     """One post being scanned: its text, a lower-case copy, and the spans already claimed."""
 
-    __slots__ = ("original", "text", "lower", "_starts", "_ends", "found", "entities", "links", "_origin")
+    __slots__ = ("original", "text", "lower", "_starts", "_ends", "found", "_origin")
 
-    def __init__(self, text: str, entities: list[dict] | None = None, links: list[str] | None = None) -> None:
+    def __init__(self, text: str) -> None:
         self.original = text
         self._origin: list[int] | None = None  # original offset of each scanned character, when folded
         if _DISGUISED.search(text):
@@ -60,8 +60,6 @@ class Scan:
         self._starts: list[int] = []
         self._ends: list[int] = []
         self.found: list[Indicator] = []
-        self.entities = entities or []
-        self.links = links or []
 
     def free(self, start: int, end: int) -> bool:
         """Whether no claimed span overlaps [start, end)."""
@@ -99,7 +97,7 @@ class Scan:
             origin.extend(range(pos, i))
             pos = i + 1
             ch = text[i]
-            if ord(ch) in _INVISIBLE:
+            if ord(ch) in INVISIBLE:
                 continue
             folded = unicodedata.normalize("NFKC", ch)
             pieces.append(folded if len(folded) == 1 else ch)
@@ -120,13 +118,6 @@ class Scan:
                 details = {**details, "disguised": True}
             ind = dataclasses.replace(ind, start=start, end=end, details=details)
         self.found.append(ind)
-
-    def locate(self, needle: str) -> tuple[int, int]:
-        """Where metadata text (an entity, a link) appears in the post, or (-1, -1)."""
-        if not needle:
-            return -1, -1
-        i = self.text.find(needle)
-        return (i, i + len(needle)) if i >= 0 else (-1, -1)
 
 
 class Extractor(ABC):
