@@ -66,6 +66,10 @@ def dense_feature_names() -> list[str]:
 
 DENSE = dense_feature_names()
 _DENSE_INDEX = {n: i for i, n in enumerate(DENSE)}
+_KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
+_CATEGORY_INDEX = {c: _DENSE_INDEX[f"drug category: {c}"] for c in _LEX_CATEGORIES}
+# features without a place in the text, explained with span null
+_GLOBAL = np.asarray([i for i, n in enumerate(DENSE) if n.startswith(("co-occurrence", "evasion", "indicators: count"))])
 
 
 # ---- analysis: what the classifier and the indicator tables read --------------------------------------
@@ -304,81 +308,65 @@ class PostClassifier:
         w_rec = coef[1] - coef[0]
         use_sale = proba[:, 2] >= proba[:, 1]
         h = feats.hashed
-        n = len(batch)
-        # every char / word n-gram occurrence's contribution, summed per word of the normalised text
+        # every char / word n-gram occurrence's contribution, summed per word (vectorised over the batch)
         wc = np.where(use_sale[h.char_doc], w_sale[h.char_col], w_rec[h.char_col]) / feats.char_norm[h.char_doc]
-        ww = np.where(use_sale[h.word_doc], w_sale[sp_.word_offset + h.word_col],
-                      w_rec[sp_.word_offset + h.word_col]) / feats.word_norm[h.word_doc]
+        wcol = sp_.word_offset + h.word_col
+        ww = np.where(use_sale[h.word_doc], w_sale[wcol], w_rec[wcol]) / feats.word_norm[h.word_doc]
+        n_tok = len(h.tok_doc)
+        tok_sum = (np.bincount(h.char_tok, weights=wc, minlength=n_tok)
+                   + np.bincount(h.word_tok, weights=ww, minlength=n_tok))[:n_tok]
+        order = np.lexsort((-np.abs(tok_sum), h.tok_doc))
+        first_of_doc = np.searchsorted(h.tok_doc[order], h.tok_doc[order], side="left")
+        rank = np.arange(n_tok) - first_of_doc
+        keep = order[(rank < EXPLAIN_TOP) & (np.abs(tok_sum[order]) >= 1e-3)]
+        items: list[list[tuple]] = [[] for _ in batch]
+        for t, d, s, e, v in zip(keep.tolist(), h.tok_doc[keep].tolist(), h.tok_start[keep].tolist(),
+                                 h.tok_end[keep].tolist(), tok_sum[keep].tolist()):
+            items[d].append((v, None, (s, e)))
+        dense_w = {True: w_sale[sp_.dense_offset:], False: w_rec[sp_.dense_offset:]}
+        lex_w = {True: w_sale[sp_.lex_offset:sp_.dense_offset], False: w_rec[sp_.lex_offset:sp_.dense_offset]}
         out: list[list[dict]] = []
-        char_by_doc = _split_by_doc(h.char_doc, n)
-        word_by_doc = _split_by_doc(h.word_doc, n)
-        dense_w_sale = w_sale[sp_.dense_offset:]
-        dense_w_rec = w_rec[sp_.dense_offset:]
-        lex_off = sp_.lex_offset
+        nk = len(KINDS)
         for i, a in enumerate(batch):
-            w = w_sale if use_sale[i] else w_rec
-            dw = dense_w_sale if use_sale[i] else dense_w_rec
-            items: list[tuple[float, str, tuple[int, int] | None]] = []
-            text = a.norm.text
-            # words: n-gram contributions grouped by the whitespace-delimited word they start in
-            per_word: dict[int, float] = {}
-            ci = char_by_doc[i]
-            if len(ci):
-                starts = h.char_start[ci]
-                bounds = _word_bounds(text)
-                wid = np.searchsorted(bounds[:, 0], starts, side="right") - 1 if len(bounds) else np.zeros(0)
-                sums = np.bincount(wid, weights=wc[ci], minlength=len(bounds)) if len(bounds) else np.zeros(0)
-                wi = word_by_doc[i]
-                if len(wi) and len(bounds):
-                    wid2 = np.searchsorted(bounds[:, 0], h.word_start[wi], side="right") - 1
-                    sums = sums + np.bincount(wid2, weights=ww[wi], minlength=len(bounds))
-                for j in np.argsort(-np.abs(sums))[:EXPLAIN_TOP]:
-                    per_word[int(j)] = float(sums[j])
-                for j, v in per_word.items():
-                    s, e = int(bounds[j, 0]), int(bounds[j, 1])
-                    items.append((v, f"words: {text[s:e]}", (s, e)))
-            # lexicon terms: their own column plus their share of the kind and category totals
+            sale = bool(use_sale[i])
+            dw = dense_w[sale]
+            lw = lex_w[sale]
             row = feats.dense[i]
-            kind_total: dict[str, float] = {}
-            cat_total: dict[str, float] = {}
-            for m in a.matches:
-                kind_total[m.kind] = kind_total.get(m.kind, 0.0) + abs(m.weight)
-                if m.category and m.kind in ("drug", "emoji") and m.weight > 0:
-                    cat_total[m.category] = cat_total.get(m.category, 0.0) + m.weight
-            for m, col in zip(a.matches, feats.lex_cols[i]):
-                v = float(w[lex_off + col])
-                kt = kind_total.get(m.kind) or 1.0
-                share = abs(m.weight) / kt
-                ki = _DENSE_INDEX.get(f"lexicon weight: {m.kind}")
-                if ki is not None:
-                    v += share * (dw[ki] * row[ki] + dw[ki + len(KINDS)] * row[ki + len(KINDS)])
-                if m.category in cat_total and m.kind in ("drug", "emoji") and m.weight > 0:
-                    cix = _DENSE_INDEX[f"drug category: {m.category}"]
-                    v += m.weight / cat_total[m.category] * dw[cix] * row[cix]
-                cat = f", {_CATEGORY_NAMES.get(m.category, m.category)}" if m.category else ""
-                term = f"{m.kind} pattern" if m.term.startswith("/") else m.term
-                items.append((v, f"lexicon: {term} ({m.kind}{cat})", (m.start, m.end)))
+            its = items[i]
+            # lexicon terms: their own column plus their share of the kind and category totals
+            if a.matches:
+                kind_total: dict[str, float] = {}
+                cat_total: dict[str, float] = {}
+                for m in a.matches:
+                    kind_total[m.kind] = kind_total.get(m.kind, 0.0) + abs(m.weight)
+                    if m.category and m.kind in ("drug", "emoji") and m.weight > 0:
+                        cat_total[m.category] = cat_total.get(m.category, 0.0) + m.weight
+                for m, col in zip(a.matches, feats.lex_cols[i]):
+                    v = float(lw[col])
+                    ki = _KIND_INDEX.get(m.kind)
+                    if ki is not None:
+                        share = abs(m.weight) / (kind_total[m.kind] or 1.0)
+                        v += share * (dw[ki] * row[ki] + dw[ki + nk] * row[ki + nk])
+                    if m.category in cat_total and m.kind in ("drug", "emoji") and m.weight > 0:
+                        cix = _CATEGORY_INDEX.get(m.category)
+                        if cix is not None:
+                            v += m.weight / cat_total[m.category] * dw[cix] * row[cix]
+                    its.append((float(v), m, (m.start, m.end)))
             # indicators: the has-kind feature goes to the first indicator of that kind
             seen: set[str] = set()
             for ind in a.indicators:
                 k = indicator_kind(ind)
-                if k in seen:
+                j = _DENSE_INDEX.get(f"indicator: {k}")
+                if k in seen or j is None:
                     continue
                 seen.add(k)
-                j = _DENSE_INDEX.get(f"indicator: {k}")
-                if j is None:
-                    continue
-                if ind.start >= 0:
-                    items.append((float(dw[j] * row[j]), f"indicator: {k}", ("orig", ind.start, ind.end)))
-                else:
-                    items.append((float(dw[j] * row[j]), f"indicator: {k} ({ind.value})", None))
-            for name in DENSE:
-                if name.startswith(("co-occurrence", "evasion", "indicators: count")):
-                    j = _DENSE_INDEX[name]
-                    if row[j]:
-                        items.append((float(dw[j] * row[j]), name, None))
-            items.sort(key=lambda t: -abs(t[0]))
-            out.append([_entry(a, v, name, span) for v, name, span in items[:EXPLAIN_TOP] if abs(v) >= 1e-3])
+                its.append((float(dw[j] * row[j]), f"indicator: {k}",
+                            ("orig", ind.start, ind.end) if ind.start >= 0 else None))
+            for j in np.nonzero(row[_GLOBAL])[0].tolist():
+                g = _GLOBAL[j]
+                its.append((float(dw[g] * row[g]), DENSE[g], None))
+            its.sort(key=lambda t: -abs(t[0]))
+            out.append([_entry(a, v, what, span) for v, what, span in its[:EXPLAIN_TOP] if abs(v) >= 1e-3])
         return out
 
     # -- persistence
@@ -399,31 +387,24 @@ class PostClassifier:
         return model
 
 
-def _entry(a: Analysis, v: float, name: str, span) -> dict:
+def _entry(a: Analysis, v: float, what, span) -> dict:
+    if what is None:  # a word of the normalised text
+        s, e = a.norm.to_original(span[0], span[1])
+        return {"feature": f"words: {a.norm.text[span[0]:span[1]]}", "weight": round(v, 4),
+                "span": [int(s), int(e)], "text": a.text[s:e]}
+    if isinstance(what, LexMatch):
+        cat = f", {_CATEGORY_NAMES.get(what.category, what.category)}" if what.category else ""
+        term = f"{what.kind} pattern" if what.term.startswith("/") else what.term
+        name = f"lexicon: {term} ({what.kind}{cat})"
+    else:
+        name = what
     if span is None:
-        return {"feature": name, "weight": round(float(v), 4), "span": None, "text": ""}
+        return {"feature": name, "weight": round(v, 4), "span": None, "text": ""}
     if span[0] == "orig":
         s, e = span[1], span[2]
     else:
         s, e = a.norm.to_original(span[0], span[1])
-    return {"feature": name, "weight": round(float(v), 4), "span": [int(s), int(e)], "text": a.text[s:e]}
-
-
-def _split_by_doc(doc: np.ndarray, n: int) -> list[np.ndarray]:
-    order = np.argsort(doc, kind="stable")
-    counts = np.bincount(doc, minlength=n) if len(doc) else np.zeros(n, dtype=np.int64)
-    return np.split(order, np.cumsum(counts)[:-1])
-
-
-def _word_bounds(text: str) -> np.ndarray:
-    """(start, end) of each whitespace-delimited word of the normalised text."""
-    out = []
-    pos = 0
-    for w in text.split():
-        s = text.find(w, pos)
-        out.append((s, s + len(w)))
-        pos = s + len(w)
-    return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+    return {"feature": name, "weight": round(v, 4), "span": [int(s), int(e)], "text": a.text[s:e]}
 
 
 def _dedupe(X: sp.csr_matrix) -> sp.csr_matrix:

@@ -57,6 +57,11 @@ class Hashed:
     word_col: np.ndarray
     word_start: np.ndarray
     word_end: np.ndarray
+    tok_doc: np.ndarray  # whitespace-delimited words ("tokens") of all docs, in order
+    tok_start: np.ndarray  # offsets in the doc's text
+    tok_end: np.ndarray
+    char_tok: np.ndarray  # token each char n-gram occurrence belongs to (index into tok_*)
+    word_tok: np.ndarray  # token each word n-gram occurrence starts in
 
     def char_matrix(self, n_features: int) -> tuple[sp.csr_matrix, np.ndarray]:
         """L2-normalised counts of char n-grams per doc, and each doc's norm (to attribute scores)."""
@@ -123,10 +128,20 @@ def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int
         cols.append((hv % _U64(n_char)).astype(np.int64))
         # the n-gram belongs to the word of its first non-space character
         first = idx + is_space[idx]
-        starts.append(first - doc_start[doc_of[idx]] - 1)
+        starts.append(first)
     char_doc = np.concatenate(docs) if docs else np.zeros(0, np.int32)
     char_col = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    char_start = np.concatenate(starts) if starts else np.zeros(0, np.int64)
+    char_first = np.concatenate(starts) if starts else np.zeros(0, np.int64)  # global positions
+    char_start = char_first - doc_start[char_doc] - 1
+
+    # ---- tokens (whitespace-delimited words), to attribute n-grams to the words they come from
+    sep = is_space | is_nul
+    sep_prev = np.concatenate(([True], sep[:-1]))
+    sep_next = np.concatenate((sep[1:], [True]))
+    t_start = np.nonzero(~sep & sep_prev)[0]
+    t_end = np.nonzero(~sep & sep_next)[0] + 1
+    t_doc = doc_of[t_start]
+    char_tok = np.searchsorted(t_start, char_first, side="right") - 1
 
     # ---- word n-grams: runs of word characters, and consecutive pairs within a doc
     prev = np.concatenate(([False], is_word[:-1]))
@@ -160,7 +175,11 @@ def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int
         wends.append(w_end[i + 1])
     word_doc = np.concatenate(wdocs) if wdocs else np.zeros(0, np.int32)
     off = doc_start[word_doc] + 1 if len(word_doc) else np.zeros(0, np.int64)
-    word_start = (np.concatenate(wstarts) - off) if wstarts else np.zeros(0, np.int64)
+    word_first = np.concatenate(wstarts) if wstarts else np.zeros(0, np.int64)
+    word_start = word_first - off
     word_end = (np.concatenate(wends) - off) if wends else np.zeros(0, np.int64)
+    word_tok = np.searchsorted(t_start, word_first, side="right") - 1
+    t_off = doc_start[t_doc] + 1
     return Hashed(n_docs, char_doc, char_col, char_start,
-                  word_doc, np.concatenate(wcols) if wcols else np.zeros(0, np.int64), word_start, word_end)
+                  word_doc, np.concatenate(wcols) if wcols else np.zeros(0, np.int64), word_start, word_end,
+                  t_doc, t_start - t_off, t_end - t_off, char_tok, word_tok)

@@ -1,0 +1,135 @@
+"""Benchmark `scan`: posts/s end to end (read, normalise, classify, extract, write) and peak memory,
+against a naive baseline (a Python loop of one regex per lexicon term plus the indicator regexes).
+
+    .venv/bin/python benchmarks/bench_scan.py --posts 200000          # the issue's target is 1,000,000
+    .venv/bin/python benchmarks/bench_scan.py --posts 1000000 --workers 2
+
+Posts are the simulator's (a world generated with --seed, repeated with fresh ids up to --posts), so
+their length and mix are those of short Telegram posts. Prints wall time, CPU time, posts/s, peak RSS
+of the scan process plus its workers, and the baseline's posts/s on a sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+
+def make_posts(path: Path, n: int, seed: int, tmp: Path) -> float:
+    world = tmp / "world"
+    subprocess.run([sys.executable, "-m", "narcotrace.cli", "simulate", "--out", str(world), "--seed", str(seed),
+                    "--people", "20000", "--days", "30"], check=True, capture_output=True)
+    texts = [json.loads(line)["text"] for line in open(world / "posts.jsonl", encoding="utf-8")]
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": f"b{i:08d}", "text": texts[i % len(texts)]}, ensure_ascii=False) + "\n")
+    return sum(len(t) for t in texts) / len(texts)
+
+
+class PeakRSS(threading.Thread):
+    """Samples the resident memory of this process and its children every 50 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.stop = False
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self.stop:
+            try:
+                rss = me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
+            except psutil.Error:
+                rss = 0
+            self.peak = max(self.peak, rss)
+            time.sleep(0.05)
+
+
+def naive_baseline(posts: Path, sample: int) -> float:
+    """posts/s of one regex per lexicon term plus indicator regexes, looped in Python."""
+    from narcotrace.online.lexicon import Lexicon
+
+    lex = Lexicon.load()
+    patterns = []
+    for t in lex.terms:
+        if t.regex is not None:
+            patterns.append(re.compile(t.regex))
+        else:
+            words = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in t.term.split()]
+            patterns.append(re.compile(r"\b" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE))
+    patterns += [re.compile(p) for p in (
+        r"@[A-Za-z][A-Za-z0-9_]{4,31}", r"(?:t\.me|telegram\.me)/[A-Za-z0-9_]{5,32}", r"https?://\S+",
+        r"[\w.+-]+@[\w-]+\.[\w.]+", r"(?:\+7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}",
+        r"\b(?:\d{4}[ -]?){3}\d{4}\b", r"\bKZ\d{2}[A-Z0-9]{16}\b", r"\b(?:bc1|[13])[a-zA-HJ-NP-Z0-9]{25,62}\b",
+        r"\b0x[0-9a-fA-F]{40}\b", r"\bT[1-9A-HJ-NP-Za-km-z]{33}\b", r"\b[a-z2-7]{56}\.onion\b")]
+    texts = []
+    with open(posts, encoding="utf-8") as f:
+        for line in f:
+            texts.append(json.loads(line)["text"])
+            if len(texts) >= sample:
+                break
+    t0 = time.perf_counter()
+    hits = 0
+    for text in texts:
+        low = text.lower()
+        for p in patterns:
+            hits += len(p.findall(low))
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=200_000)
+    ap.add_argument("--seed", type=int, default=4242)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=2000)
+    ap.add_argument("--baseline-sample", type=int, default=3000)
+    args = ap.parse_args()
+
+    from narcotrace.online.scan import scan_paths
+    from narcotrace.workspace import Workspace
+
+    with tempfile.TemporaryDirectory() as tmp_:
+        tmp = Path(tmp_)
+        posts = tmp / "posts.jsonl"
+        avg = make_posts(posts, args.posts, args.seed, tmp)
+        size = posts.stat().st_size
+        print(f"input: {args.posts:,} posts, {size / 2**20:.1f} MiB, {avg:.0f} characters per post on average")
+        mon = PeakRSS()
+        mon.start()
+        ws = Workspace.open(tmp / "ws")
+        me = psutil.Process()
+        cpu0 = me.cpu_times()
+        t0 = time.perf_counter()
+        report = scan_paths(ws, [posts], out=tmp / "out.jsonl", workers=args.workers, batch_size=args.batch_size,
+                            show_progress=False)
+        wall = time.perf_counter() - t0
+        cpu1 = me.cpu_times()
+        mon.stop = True
+        mon.join()
+        ws.close()
+        main_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+        child_cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
+        rate = report.stored / wall
+        print(f"scan: {report.stored:,} posts in {wall:.1f} s = {rate:,.0f} posts/s "
+              f"(workers={args.workers}, batch={args.batch_size}); labels {dict(report.counts)}")
+        print(f"  CPU: main process {main_cpu:.1f} s, workers {child_cpu:.1f} s "
+              f"= {(main_cpu + child_cpu) / report.stored * 1e6:.0f} µs per post")
+        print(f"  peak RSS (main + workers): {mon.peak / 2**20:,.0f} MiB")
+        print(f"  extrapolated to 1,000,000 posts: {1_000_000 / rate:,.0f} s")
+        base = naive_baseline(posts, args.baseline_sample)
+        print(f"naive baseline (one regex per lexicon term + indicator regexes, 1 process, "
+              f"{args.baseline_sample:,} posts): {base:,.0f} posts/s; scan is {rate / base:,.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()

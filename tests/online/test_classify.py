@@ -1,0 +1,159 @@
+"""The post classifier: labels, calibrated scores, categories, explanations mapped to the original text,
+the shipped model file, and the guard that keeps the held-out set out of training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narcotrace.errors import UserError
+from narcotrace.online.classify import (
+    MODELS_DIR,
+    analyse,
+    label_from_proba,
+    load_model,
+    shipped_model_path,
+)
+from narcotrace.online.lexicon import Lexicon
+from narcotrace.online.ngrams import hash_batch
+
+ROOT = Path(__file__).resolve().parents[2]
+HELDOUT = ROOT / "data" / "heldout"
+
+
+@pytest.fixture(scope="module")
+def lex():
+    return Lexicon.load()
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def classify(model, lex, texts):
+    return model.classify([analyse(t, lex) for t in texts])
+
+
+def test_shipped_model_is_small_versioned_and_has_a_card():
+    path = shipped_model_path()
+    assert path.parent == MODELS_DIR
+    assert path.stat().st_size < 5 * 2**20
+    card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert card["version"] in path.name
+    assert load_model().version == card["version"]
+    assert card["training_counts"]["handwritten"]["sale"] > 100
+    assert 0 < card["threshold"] < 1
+    assert card["cv_metrics_handwritten"]["f1"] > 0.85
+
+
+def test_obvious_sale_recruitment_and_lookalike(model, lex):
+    sale, rec, dryer, news = classify(model, lex, [
+        "Меф 1г 15000 тг, клад магнит, Алматы. Пиши @shop_kz_test, карта 4400 4301 2345 6789",
+        "Работа курьером-закладчиком, 300 000 тг в неделю, оплата за каждый клад, пиши @rabota_kladmen",
+        "Продам фен для волос Philips, почти новый, 8000 тг",
+        "Полиция изъяла 2 кг мефедрона в Алматы, задержаны трое закладчиков",
+    ])
+    assert sale.label == "sale" and sale.score > 0.9
+    assert "mephedrone" in sale.categories
+    assert rec.label == "recruitment" and rec.score > 0.5
+    assert dryer.label == "none" and dryer.score < 0.2 and dryer.categories == []
+    assert news.label == "none"
+    for r in (sale, rec, dryer, news):
+        assert 0.0 <= r.score <= 1.0
+        assert abs(sum(r.probabilities.values()) - 1.0) < 1e-6
+        assert abs(r.score - (1.0 - r.probabilities["none"])) < 1e-9
+
+
+def test_explanation_spans_point_into_the_original_text(model, lex):
+    text = "З\u200bакладки м.е.ф 𝐦𝐞𝐟 в наличии, пиши @kladmen_shop"
+    (r,) = classify(model, lex, [text])
+    assert r.label == "sale"
+    assert r.explanation, "a flagged post must say why"
+    for e in r.explanation:
+        assert set(e) == {"feature", "weight", "span", "text"}
+        if e["span"] is not None:
+            s, t = e["span"]
+            assert 0 <= s < t <= len(text)
+            assert e["text"] == text[s:t]
+    features = [e["feature"] for e in r.explanation]
+    assert any(f.startswith("lexicon:") for f in features)
+    # the strongest reasons push towards sale
+    assert r.explanation[0]["weight"] > 0
+    # obfuscated drug name is highlighted as written, not as normalised
+    texts = [e["text"] for e in r.explanation if e["span"]]
+    assert any("м.е.ф" in t or "𝐦𝐞𝐟" in t or "З\u200bакладки" in t for t in texts)
+
+
+def test_threshold_decides_the_label():
+    proba = np.array([[0.4, 0.1, 0.5], [0.9, 0.05, 0.05], [0.3, 0.5, 0.2]])
+    assert label_from_proba(proba, 0.5) == ["sale", "none", "recruitment"]
+    assert label_from_proba(proba, 0.65) == ["none", "none", "recruitment"]
+
+
+def test_ngrams_positions_and_tokens():
+    texts = ["меф 15000 тг", "", "a  b\nc"]
+    h = hash_batch(texts, 2**16, 2**12)
+    assert set(h.char_doc.tolist()) == {0, 2}  # the empty post has none
+    for d, s in zip(h.char_doc.tolist(), h.char_start.tolist()):
+        assert 0 <= s < len(texts[d])
+    for d, s, e in zip(h.tok_doc.tolist(), h.tok_start.tolist(), h.tok_end.tolist()):
+        assert texts[d][s:e] in texts[d].split()
+    assert [texts[d][s:e] for d, s, e in zip(h.word_doc.tolist(), h.word_start.tolist(), h.word_end.tolist())
+            if d == 0] == ["меф", "15000", "тг", "меф 15000", "15000 тг"]
+    # digits fold: two prices hash alike; same input, same columns
+    a = hash_batch(["15000 тг"], 2**16, 2**12)
+    b = hash_batch(["17000 тг"], 2**16, 2**12)
+    assert sorted(a.char_col.tolist()) == sorted(b.char_col.tolist())
+    assert hash_batch(texts, 2**16, 2**12).char_col.tolist() == h.char_col.tolist()
+
+
+def test_training_refuses_the_heldout_set(tmp_path):
+    from narcotrace.online.train import load_posts, refuse_heldout, train
+
+    with pytest.raises(UserError, match="held-out"):
+        refuse_heldout(HELDOUT / "posts.jsonl")
+    with pytest.raises(UserError, match="held-out"):
+        load_posts([HELDOUT / "posts.jsonl"])
+    with pytest.raises(UserError, match="held-out"):
+        train(tmp_path / "m.joblib", extra_posts=[HELDOUT / "posts.jsonl"])
+    with pytest.raises(UserError, match="held-out"):
+        train(tmp_path / "m.joblib", sim_worlds=[HELDOUT])
+    assert not (tmp_path / "m.joblib").exists()
+
+
+def test_heldout_posts_are_not_in_the_training_data():
+    from narcotrace.online.train import handwritten_posts
+
+    train = handwritten_posts()
+    ids = {p.id for p in train}
+    texts = {" ".join(p.text.lower().split()) for p in train}
+    held = [json.loads(line) for line in open(HELDOUT / "posts.jsonl", encoding="utf-8") if line.strip()]
+    assert len(held) >= 400
+    assert not [h["id"] for h in held if h["id"] in ids]
+    assert not [h["id"] for h in held if " ".join(h["text"].lower().split()) in texts]
+
+
+def test_heldout_file_matches_its_sources():
+    r = subprocess.run([sys.executable, str(HELDOUT / "tools" / "build.py"), "--verify"], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_train_writes_a_model_that_classifies(tmp_path, lex):
+    from narcotrace.online.classify import PostClassifier
+    from narcotrace.online.train import train
+
+    report = train(tmp_path / "small.joblib", C=0.5, folds=2,
+                   decisions=[("d1", "Новый шишкарь: сосновые шишки для декора, 500 тг за мешок", "none")])
+    assert report.path.exists() and report.path.with_suffix(".json").exists()
+    assert report.counts["decision"] == {"none": 1}
+    m = PostClassifier.load(report.path)
+    assert m.version == report.version
+    (r,) = m.classify([analyse("Кристаллы альфа пвп 1г 12000, закладки магнитом, бот @alfa_kz_bot", lex)])
+    assert r.label == "sale"

@@ -1,0 +1,124 @@
+"""`scan_paths`: accounting, workspace tables, --out lines, quarantine, idempotent re-scan, workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from narcotrace.online.scan import guess_lang, scan_paths
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "online"
+
+POSTS = [
+    {"id": "s1", "text": "Меф 1г 15000 тг, клад магнит, Алматы. Пиши @shop_kz_test, карта 4400 4301 2345 6789"},
+    {"id": "s2", "text": "Продам фен для волос Philips, почти новый, 8000 тг"},
+    {"id": "s3", "text": "Нужны курьеры-закладчики, оплата 250к в неделю, пиши @rabota_kz_klad"},
+    {"id": "s4", "text": "Сосновые шишки для декора, мешок 500 тг, звоните +7 701 234 5678"},
+]
+
+
+def write_jsonl(path: Path, rows: list, extra_lines: list[str] = ()) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        for line in extra_lines:
+            f.write(line + "\n")
+    return path
+
+
+def test_scan_stores_posts_and_indicators_and_writes_out(workspace, tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", POSTS, ['{"id": "bad", "text": ', '["not", "an", "object"]'])
+    out = tmp_path / "out.jsonl"
+    report = scan_paths(workspace, [src], out=out)
+    assert report.read.read == report.stored + report.quarantined == 6
+    assert report.stored == 4 and report.quarantined == 2
+    assert report.counts["sale"] >= 1 and report.counts["none"] >= 2
+    assert sum(report.counts.values()) == 4
+    assert workspace.count("posts") == 4
+    assert workspace.count("quarantine") == 2
+    reasons = [r[0] for r in workspace.con.execute("SELECT reason FROM quarantine ORDER BY source_row").fetchall()]
+    assert "JSON" in reasons[0]
+    rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert set(rows) == {"s1", "s2", "s3", "s4"}
+    s1 = rows["s1"]
+    assert s1["label"] == "sale" and s1["categories"] == ["mephedrone"]
+    assert s1["indicators"]["telegram"] == ["shop_kz_test"]
+    assert s1["indicators"]["cards"] == ["4400430123456789"]
+    assert rows["s2"]["label"] == "none"
+    assert rows["s3"]["label"] == "recruitment"
+    assert rows["s4"]["indicators"]["phones"] == ["+77012345678"]
+    db = dict(workspace.con.execute("SELECT post_id, label FROM posts").fetchall())
+    assert db == {k: v["label"] for k, v in rows.items()}
+    kinds = workspace.con.execute(
+        "SELECT kind, value, canonical_id, span_start, span_end FROM indicators WHERE post_id = 's1' ORDER BY span_start"
+    ).fetchall()
+    assert [k[0] for k in kinds] == ["telegram", "card"]
+    assert kinds[1][2] == "card:4400430123456789"
+    text = POSTS[0]["text"]
+    assert text[kinds[0][3]:kinds[0][4]] == "@shop_kz_test"
+    expl, model_version, src_row, sha = workspace.con.execute(
+        "SELECT explanation, model_version, source_row, sha256 FROM posts WHERE post_id = 's1'").fetchone()
+    assert json.loads(expl) == s1["explanation"]
+    assert model_version == report.model_version and src_row == 1 and len(sha) == 64
+    assert workspace.con.execute("SELECT count(*) FROM audit_log WHERE action = 'scan'").fetchone()[0] == 1
+    lines = "\n".join(report.render())
+    assert "read 6 = 4 stored + 2 quarantined" in lines
+
+
+def test_rescan_replaces_rows_not_duplicates(workspace, tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", POSTS)
+    scan_paths(workspace, [src])
+    n_ind = workspace.count("indicators")
+    assert n_ind >= 3
+    changed = [dict(POSTS[0], text="Продам фен для волос, 5000 тг")] + POSTS[1:]
+    scan_paths(workspace, [write_jsonl(tmp_path / "in2.jsonl", changed)])
+    assert workspace.count("posts") == 4
+    assert workspace.con.execute("SELECT label FROM posts WHERE post_id = 's1'").fetchone()[0] == "none"
+    assert workspace.con.execute("SELECT count(*) FROM indicators WHERE post_id = 's1'").fetchone()[0] == 0
+    assert workspace.count("indicators") == n_ind - 2
+
+
+def test_duplicate_ids_in_one_batch_keep_the_last(workspace, tmp_path):
+    src = write_jsonl(tmp_path / "dup.jsonl", [POSTS[0], dict(POSTS[0]), POSTS[1]])
+    report = scan_paths(workspace, [src])
+    assert report.stored == 3
+    assert workspace.count("posts") == 2
+    assert workspace.con.execute("SELECT count(*) FROM indicators WHERE post_id = 's1'").fetchone()[0] == 2
+
+
+def test_workers_give_the_same_results_in_order(workspace, tmp_path):
+    rows = [dict(p, id=f"{p['id']}-{i}") for i in range(5) for p in POSTS]
+    src = write_jsonl(tmp_path / "many.jsonl", rows)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    scan_paths(workspace, [src], out=one, workers=1, batch_size=3)
+    scan_paths(workspace, [src], out=two, workers=2, batch_size=3)
+    assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+    assert [json.loads(line)["id"] for line in two.read_text(encoding="utf-8").splitlines()] == [r["id"] for r in rows]
+    assert workspace.count("posts") == len(rows)
+
+
+def test_fixture_file_accounting(workspace, tmp_path):
+    report = scan_paths(workspace, [FIX / "posts.jsonl"], out=tmp_path / "o.jsonl")
+    assert report.read.read == report.stored + report.quarantined
+    assert report.quarantined >= 1
+    assert workspace.count("posts") == report.stored
+    assert workspace.count("quarantine") == report.quarantined
+
+
+def test_threshold_and_bad_threshold(workspace, tmp_path):
+    from narcotrace.errors import UserError
+
+    src = write_jsonl(tmp_path / "in.jsonl", POSTS)
+    report = scan_paths(workspace, [src], threshold=1.0)
+    assert report.counts["none"] >= 3
+    with pytest.raises(UserError, match="threshold"):
+        scan_paths(workspace, [src], threshold=1.5)
+
+
+def test_guess_lang():
+    assert guess_lang("меф в наличии") == "ru"
+    assert guess_lang("тауар бар, жеткізу тегін") == "kk"
+    assert guess_lang("plug back in stock, hit me up") == "en"
+    assert guess_lang("курьеры нужны, good pay every week guaranteed") == "mixed"
