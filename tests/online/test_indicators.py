@@ -122,6 +122,7 @@ def test_bot_flag_and_canonical_id():
     "@ab too short",
     "telegram channel is great",       # a word after "telegram" is not a handle
     "Оператор: Айгерим, заказ - завтра",  # names and words after a label are not handles
+    "Instagram: @alma_cakes, инста @sweet_kz, TikTok @dance_kz",  # other networks' accounts
     "t.me/joinchat/AAAAAEw3",          # an invite link, not a username
     "t.me/addstickers/kz_pack",
 ])

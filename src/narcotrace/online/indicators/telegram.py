@@ -29,6 +29,10 @@ _AFTER_COLON = re.compile(r"[:\-–—]\s*(?P<name>" + _NAME + r")(?![\w@.])")  
 _LABEL_BEFORE = re.compile(
     r"(?<!\w)(?:оператор\w*|operator|бот|bot|админ\w*|admin|контакт\w*|contacts?|связь|пиши\w*|жаз\w*|write|"
     r"лс|dm|заказ\w*|order)\s*$")
+# "@name" right after another network's name is that network's account, not a Telegram handle
+_OTHER_NETWORK_BEFORE = re.compile(
+    r"(?:instagram|insta|инстаграм\w*|инста\w*|\big|\bинст|tiktok|тикток\w*|twitter|твиттер\w*|\bx\.com|"
+    r"\bvk|\bвк|вконтакте|threads|snapchat|снэпчат\w*|youtube|ютуб\w*|facebook|фейсбук\w*)\W{0,4}$")
 _CONTACT_WORDS = re.compile(r"(?:тг|tg|телег|telegram|пиши|оператор|контакт|связь|жазыңыз|contact|dm|order)")
 
 
@@ -78,6 +82,8 @@ class TelegramMentions(Extractor):
         low = scan.lower
         if "@" in low:
             for m in _MENTION.finditer(low):
+                if _OTHER_NETWORK_BEFORE.search(low, max(0, m.start() - 16), m.start()):
+                    continue
                 if _valid(m.group("name")) and scan.free(*m.span()):
                     yield _indicator(m.group("name"), m.start(), m.end(), "mention")
             for m in _MENTION_SPACED.finditer(low):
