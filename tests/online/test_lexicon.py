@@ -129,6 +129,7 @@ def test_version_is_stable(lex):
     ("terms:\n  - {term: z, kind: drug}\n", "no 'lang'"),
     ("just text", "a lexicon file is a mapping"),
     ("lang: ru\nterms: [\n", "not a valid UTF-8 YAML"),
+    ("lang: emoji\nemoji:\n  - {char: x, token: emj_x}\n", "'emoji:' lists are bundled only"),
 ])
 def test_bad_user_files_are_named_in_the_error(tmp_path, body, message):
     bad = tmp_path / "bad.yaml"

@@ -126,7 +126,7 @@ class Lexicon:
         """The bundled ru/kk/en/emoji lexicon plus users' YAML files (same schema), validated."""
         terms: list[Term] = []
         for name in BUNDLED:
-            terms.extend(_read_file(_DIR / name))
+            terms.extend(_read_file(_DIR / name, bundled=True))
         for path in extra:
             terms.extend(_read_file(Path(path)))
         return cls(terms)
@@ -180,7 +180,7 @@ def categories(matches: Iterable[LexMatch]) -> list[str]:
 # ---- reading and validating files ---------------------------------------------------------------
 
 
-def _read_file(path: Path) -> list[Term]:
+def _read_file(path: Path, bundled: bool = False) -> list[Term]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except OSError as e:
@@ -190,6 +190,10 @@ def _read_file(path: Path) -> list[Term]:
     if not isinstance(data, dict):
         raise UserError(f"{path}: a lexicon file is a mapping with 'lang' and 'terms' (see online/lexicon/ru.yaml)")
     file_lang = data.get("lang")
+    if "emoji" in data and not bundled:
+        # normalize() maps emoji to tokens from the bundled table only, so a new emoji here would never match
+        raise UserError(f"{path}: 'emoji:' lists are bundled only; to weight an emoji code, add a term with its "
+                        "token instead, e.g. {term: emj_snow, kind: emoji, category: cocaine, weight: 1.0}")
     if "emoji" in data:
         return [_emoji_term(path, i, e) for i, e in enumerate(data["emoji"] or [], 1)]
     entries = data.get("terms")
