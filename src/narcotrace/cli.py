@@ -68,6 +68,7 @@ def _register_pillars() -> None:
         "narcotrace.money.cli",  # analyze, alerts, trace, train-money
         "narcotrace.export.registry",  # export
         "narcotrace.channels.cli",  # channels, report
+        "narcotrace.report.cli",  # report
     ):
         try:
             mod = __import__(module, fromlist=["register"])
