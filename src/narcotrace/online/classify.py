@@ -323,48 +323,56 @@ class PostClassifier:
         for t, d, s, e, v in zip(keep.tolist(), h.tok_doc[keep].tolist(), h.tok_start[keep].tolist(),
                                  h.tok_end[keep].tolist(), tok_sum[keep].tolist()):
             items[d].append((v, None, (s, e)))
-        dense_w = {True: w_sale[sp_.dense_offset:], False: w_rec[sp_.dense_offset:]}
-        lex_w = {True: w_sale[sp_.lex_offset:sp_.dense_offset], False: w_rec[sp_.lex_offset:sp_.dense_offset]}
-        out: list[list[dict]] = []
+        # dense features' contributions, and each lexicon match's: its own column plus its share of its
+        # kind's and category's totals (all vectorised over the batch)
+        dwt = np.where(use_sale[:, None], w_sale[sp_.dense_offset:], w_rec[sp_.dense_offset:])
+        cd = feats.dense * dwt
         nk = len(KINDS)
+        m_doc = np.fromiter((i for i, a in enumerate(batch) for _ in a.matches), dtype=np.int64)
+        if len(m_doc):
+            m_col = np.fromiter((c for cols in feats.lex_cols for c in cols), dtype=np.int64, count=len(m_doc))
+            m_kind = np.fromiter((_KIND_INDEX.get(m.kind, -1) for a in batch for m in a.matches), dtype=np.int64,
+                                 count=len(m_doc))
+            m_w = np.fromiter((abs(m.weight) for a in batch for m in a.matches), dtype=np.float64, count=len(m_doc))
+            m_cat = np.fromiter((_CATEGORY_INDEX.get(m.category, -1)
+                                 if m.category and m.kind in ("drug", "emoji") and m.weight > 0 else -1
+                                 for a in batch for m in a.matches), dtype=np.int64, count=len(m_doc))
+            lcol = sp_.lex_offset + m_col
+            v = np.where(use_sale[m_doc], w_sale[lcol], w_rec[lcol])
+            has_kind = m_kind >= 0
+            key = m_doc * nk + np.where(has_kind, m_kind, 0)
+            kt = np.bincount(key, weights=m_w * has_kind, minlength=len(batch) * nk)[key]
+            kk = np.where(has_kind, m_kind, 0)
+            v += np.where(has_kind, m_w / np.where(kt > 0, kt, 1.0) * (cd[m_doc, kk] + cd[m_doc, kk + nk]), 0.0)
+            has_cat = m_cat >= 0
+            cc = np.where(has_cat, m_cat, 0)
+            ckey = m_doc * len(DENSE) + cc
+            ct = np.bincount(ckey, weights=m_w * has_cat, minlength=len(batch) * len(DENSE))[ckey]
+            v += np.where(has_cat, m_w / np.where(ct > 0, ct, 1.0) * cd[m_doc, cc], 0.0)
+            m_vals = v.tolist()
+        else:
+            m_vals = []
+        gd, gj = np.nonzero(feats.dense[:, _GLOBAL])
+        for d, j in zip(gd.tolist(), _GLOBAL[gj].tolist()):
+            items[d].append((float(cd[d, j]), DENSE[j], None))
+        out: list[list[dict]] = []
+        k = 0
         for i, a in enumerate(batch):
-            sale = bool(use_sale[i])
-            dw = dense_w[sale]
-            lw = lex_w[sale]
-            row = feats.dense[i]
             its = items[i]
-            # lexicon terms: their own column plus their share of the kind and category totals
-            if a.matches:
-                kind_total: dict[str, float] = {}
-                cat_total: dict[str, float] = {}
-                for m in a.matches:
-                    kind_total[m.kind] = kind_total.get(m.kind, 0.0) + abs(m.weight)
-                    if m.category and m.kind in ("drug", "emoji") and m.weight > 0:
-                        cat_total[m.category] = cat_total.get(m.category, 0.0) + m.weight
-                for m, col in zip(a.matches, feats.lex_cols[i]):
-                    v = float(lw[col])
-                    ki = _KIND_INDEX.get(m.kind)
-                    if ki is not None:
-                        share = abs(m.weight) / (kind_total[m.kind] or 1.0)
-                        v += share * (dw[ki] * row[ki] + dw[ki + nk] * row[ki + nk])
-                    if m.category in cat_total and m.kind in ("drug", "emoji") and m.weight > 0:
-                        cix = _CATEGORY_INDEX.get(m.category)
-                        if cix is not None:
-                            v += m.weight / cat_total[m.category] * dw[cix] * row[cix]
-                    its.append((float(v), m, (m.start, m.end)))
+            for m in a.matches:
+                its.append((m_vals[k], m, (m.start, m.end)))
+                k += 1
             # indicators: the has-kind feature goes to the first indicator of that kind
-            seen: set[str] = set()
-            for ind in a.indicators:
-                k = indicator_kind(ind)
-                j = _DENSE_INDEX.get(f"indicator: {k}")
-                if k in seen or j is None:
-                    continue
-                seen.add(k)
-                its.append((float(dw[j] * row[j]), f"indicator: {k}",
-                            ("orig", ind.start, ind.end) if ind.start >= 0 else None))
-            for j in np.nonzero(row[_GLOBAL])[0].tolist():
-                g = _GLOBAL[j]
-                its.append((float(dw[g] * row[g]), DENSE[g], None))
+            if a.indicators:
+                seen: set[str] = set()
+                for ind in a.indicators:
+                    kind = indicator_kind(ind)
+                    j = _DENSE_INDEX.get(f"indicator: {kind}")
+                    if kind in seen or j is None:
+                        continue
+                    seen.add(kind)
+                    its.append((float(cd[i, j]), f"indicator: {kind}",
+                                ("orig", ind.start, ind.end) if ind.start >= 0 else None))
             its.sort(key=lambda t: -abs(t[0]))
             out.append([_entry(a, v, what, span) for v, what, span in its[:EXPLAIN_TOP] if abs(v) >= 1e-3])
         return out
