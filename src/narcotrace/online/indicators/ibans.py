@@ -13,12 +13,15 @@ from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 
 # Two letters, two check digits, then 10-30 letters/digits, optionally in groups of four.
 _CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){10,30}(?![A-Za-z0-9])")
+_COUNTRY_AND_CHECK = re.compile(r"\d\d(?<=[A-Za-z]{2}\d\d)")  # cheap test: starts on a digit
 
 
 class Ibans(Extractor):
     kind = "iban"
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
+        if not _COUNTRY_AND_CHECK.search(scan.text):
+            return
         for m in _CANDIDATE.finditer(scan.text):
             raw = m.group()
             # A grouped IBAN may run into the next word ("KZ86 125K ZT50 0410 0100 СРОЧНО" is fine, but
