@@ -124,6 +124,8 @@ def test_version_is_stable(lex):
     ("lang: ru\nterms:\n  - {term: y, kind: drug, category: meth}\n", "category 'meth'"),
     ("lang: ru\nterms:\n  - {regex: '(', kind: drug}\n", "invalid regular expression"),
     ("lang: ru\nterms:\n  - {kind: drug}\n", "exactly one of 'term' or 'regex'"),
+    ("lang: ru\nterms:\n  - {regex: '(?P<x>a+)', kind: drug}\n", "named groups are not allowed"),
+    ("lang: ru\nterms:\n  - {regex: 'a*', kind: drug}\n", "matches the empty string"),
     ("lang: ru\nterms:\n  - {term: z, kind: drug, weight: lots}\n", "weight must be a number"),
     ("lang: ru\nterms:\n  - {term: z, kind: drug, colour: red}\n", "unknown field"),
     ("terms:\n  - {term: z, kind: drug}\n", "no 'lang'"),

@@ -39,6 +39,7 @@ CATEGORIES = ("cathinones", "alpha_pvp", "amphetamine", "methamphetamine", "coca
 _DIR = Path(__file__).parent
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster
 _MAX_VARIANTS = 24
+_NUMBER_PREFIX = r"\d(?<!\d\d)"  # "a number starts here", the prefix of the bundled price regexes
 
 # How Russian and Kazakh letters are written in Latin by ad writers (first = most usual).
 _LATIN_OF = {
@@ -114,10 +115,20 @@ class Lexicon:
                     _insert(self._trie, _tokens(variant), (t, True))
         trie_rx = _emit_top(self._trie)
         self._rx = re.compile(trie_rx) if trie_rx else None
-        # one pattern per regex term: each then starts on its own first character class, which the engine
-        # scans for in C; an alternation of them would try every branch at every position
-        self._regex_rxs: list[tuple[re.Pattern[str], Term]] = [
-            (re.compile(t.regex or ""), t) for t in self._regex_terms.values()]
+        # One pattern per regex term, so each starts on its own first character class, which the engine
+        # scans for in C (an alternation of them would try every branch at every position). Terms that
+        # start with the same number prefix (the bundled prices) share one pattern behind that prefix:
+        # at each number the first of them that fits is reported.
+        self._regex_rxs: list[tuple[re.Pattern[str], Term | None]] = []
+        grouped: list[str] = []
+        for name, t in self._regex_terms.items():
+            regex = t.regex or ""
+            if regex.startswith(_NUMBER_PREFIX):
+                grouped.append(f"(?P<{name}>{regex[len(_NUMBER_PREFIX):]})")
+            else:
+                self._regex_rxs.append((re.compile(regex), t))
+        if grouped:
+            self._regex_rxs.append((re.compile(_NUMBER_PREFIX + "(?:" + "|".join(grouped) + ")"), None))
 
     # -- loading
 
@@ -157,8 +168,9 @@ class Lexicon:
                                     via_translit))
         if self._regex_rxs:
             n_words = len(out)
-            for rx, t in self._regex_rxs:
+            for rx, term in self._regex_rxs:
                 for m in rx.finditer(text):
+                    t = term if term is not None else self._regex_terms[m.lastgroup or ""]
                     out.append(LexMatch(t.label, t.kind, t.category, t.weight, m.start(), m.end(), t.lang))
             if len(out) > n_words:
                 out.sort(key=lambda x: (x.start, -x.end))
@@ -224,6 +236,8 @@ def _term(path: Path, i: int, e: object, file_lang: str | None) -> Term:
             compiled = re.compile(str(regex))
         except re.error as err:
             raise UserError(f"{where}: invalid regular expression: {err}") from err
+        if compiled.groupindex:
+            raise UserError(f"{where}: named groups are not allowed in lexicon regexes; use (?:...)")
         if compiled.match(""):
             raise UserError(f"{where}: the regular expression matches the empty string")
         regex = str(regex)
