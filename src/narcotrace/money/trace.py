@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,49 +143,87 @@ class TraceResult:
 
 # ---- data access ---------------------------------------------------------------------------------
 
-def _query(ws: Workspace, accounts: list[str], *, side: str, after: datetime | None,
-           before: datetime | None) -> pd.DataFrame:
+ADJACENCY = {"from_account": ("trace_out", "to_account"), "to_account": ("trace_in", "from_account")}
+
+
+def ensure_adjacency(ws: Workspace) -> None:
+    """Copies of transfers sorted by paying (trace_out) and receiving (trace_in) account.
+
+    Sorted by account, DuckDB's per-row-group min/max lets a lookup of a few hundred accounts skip most of
+    the table, which a scan of `transfers` (in arrival order) cannot. Rebuilt when transfers change.
+    """
+    stamp = ":".join(str(x) for x in ws.con.execute(
+        "SELECT count(*), max(timestamp), max(source_row) FROM transfers").fetchone())
+    row = ws.con.execute("SELECT value FROM meta WHERE key = 'trace_adjacency'").fetchone()
+    if row and row[0] == stamp:
+        return
+    for side, (table, other) in ADJACENCY.items():
+        ws.con.execute(f"""
+            CREATE OR REPLACE TABLE {table} AS
+            SELECT {side} AS acct, {other} AS other, transfer_id, epoch_us(timestamp) AS ts_us,
+                   coalesce(amount_base, amount) AS amount, coalesce(channel, '') AS channel
+            FROM transfers ORDER BY acct, ts_us, transfer_id
+        """)
+    ws.con.execute("INSERT OR REPLACE INTO meta VALUES ('trace_adjacency', ?)", [stamp])
+
+
+@dataclass
+class Moves:
+    """Transfers of some accounts on one side, as arrays sorted by (account, time)."""
+
+    acct: Any
+    other: Any
+    tid: Any
+    ts: Any  # microseconds since the epoch
+    amount: Any
+    channel: Any
+
+    def __len__(self) -> int:
+        return len(self.tid)
+
+    def groups(self) -> dict[str, tuple[int, int]]:
+        """account -> (start, end) slice of its rows."""
+        if not len(self):
+            return {}
+        import numpy as np
+
+        change = np.flatnonzero(self.acct[1:] != self.acct[:-1]) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change, [len(self)]])
+        return {self.acct[a]: (int(a), int(b)) for a, b in zip(starts, ends)}
+
+
+def _us(t: datetime | None) -> int | None:
+    return None if t is None else int(pd.Timestamp(t).value // 1000)
+
+
+def _query(ws: Workspace, accounts: list[str], *, side: str, after_us: int | None, before_us: int | None) -> Moves:
     """Transfers whose `side` (from_account | to_account) is one of `accounts`, within the time bounds."""
-    frame = pd.DataFrame({"acct": accounts})
-    cond = []
-    args: list[Any] = []
-    if after is not None:
-        cond.append("t.timestamp >= ?")
-        args.append(after)
-    if before is not None:
-        cond.append("t.timestamp <= ?")
-        args.append(before)
-    where = ("WHERE " + " AND ".join(cond)) if cond else ""
-    con = ws.con
-    con.register("_trace_frontier", frame)
-    try:
-        return con.execute(f"""
-            SELECT t.transfer_id, t.timestamp, t.from_account, t.to_account,
-                   coalesce(t.amount_base, t.amount) AS amount, coalesce(t.channel, '') AS channel
-            FROM transfers t SEMI JOIN _trace_frontier f ON t.{side} = f.acct
-            {where}
-            ORDER BY t.timestamp, t.transfer_id
-        """, args).df()
-    finally:
-        con.unregister("_trace_frontier")
+    import numpy as np
+
+    table, _ = ADJACENCY[side]
+    cond = [f"acct IN ({', '.join('?' * len(accounts))})"]
+    args: list[Any] = list(accounts)
+    if after_us is not None:
+        cond.append("ts_us >= ?")
+        args.append(after_us)
+    if before_us is not None:
+        cond.append("ts_us <= ?")
+        args.append(before_us)
+    res = ws.con.execute(f"SELECT acct, other, transfer_id, ts_us, amount, channel FROM {table} "
+                         f"WHERE {' AND '.join(cond)} ORDER BY acct, ts_us, transfer_id", args).fetchnumpy()
+    return Moves(*(np.asarray(res[c]) for c in ("acct", "other", "transfer_id", "ts_us", "amount", "channel")))
 
 
 def endpoint_kinds(ws: Workspace, accounts: list[str], home_country: str = HOME_COUNTRY) -> dict[str, str]:
     """Accounts among `accounts` where money leaves the traceable system, with why."""
     if not accounts:
         return {}
-    con = ws.con
-    con.register("_ep_accounts", pd.DataFrame({"acct": accounts}))
-    try:
-        rows = con.execute("""
-            SELECT a.account_id, a.kind, a.country FROM accounts a SEMI JOIN _ep_accounts e ON a.account_id = e.acct
-        """).fetchall()
-        roles = con.execute("""
-            SELECT s.account_id, s.role FROM account_scores s SEMI JOIN _ep_accounts e ON s.account_id = e.acct
-            WHERE s.role IN ('exchanger', 'cash_out')
-        """).fetchall()
-    finally:
-        con.unregister("_ep_accounts")
+    marks = ", ".join("?" * len(accounts))
+    rows = ws.con.execute(f"SELECT account_id, kind, country FROM accounts WHERE account_id IN ({marks})",
+                          accounts).fetchall()
+    roles = ws.con.execute(f"SELECT account_id, role FROM account_scores WHERE account_id IN ({marks}) "
+                           "AND role IN ('exchanger', 'cash_out')", accounts).fetchall()
     out: dict[str, str] = {}
     for acct, role in roles:
         out[acct] = ROLE_ENDPOINTS[role]
@@ -199,33 +237,37 @@ def endpoint_kinds(ws: Workspace, accounts: list[str], home_country: str = HOME_
 
 # ---- attribution ---------------------------------------------------------------------------------
 
-def _proportional(lots: list[tuple[float, float, str]], moves: pd.DataFrame, forward: bool) -> list[tuple[str, str, float]]:
-    """Spread each traced lot (time key, amount, via transfer) over the account's eligible moves.
+def _proportional(lots: list[tuple[int, float, int]], keys: Any, amounts: Any, forward: bool) -> list[tuple[int, int, float]]:
+    """Spread each traced lot (time, amount, via edge) over the account's eligible moves (rows of one slice).
 
     Forward: moves are outgoing transfers later than the lot; backward: incoming transfers earlier.
-    Each move's capacity is its amount, shared between lots in time order. Returns (via, move id, amount).
+    Each move's capacity is its amount, shared between lots in time order. Returns (via, move row, amount).
     """
+    import numpy as np
+
     out = []
-    keys = moves["key"].to_numpy()
-    remaining = moves["amount"].to_numpy(dtype=float).copy()
-    ids = moves["transfer_id"].tolist()
+    remaining = amounts.astype(float).copy()
     for key, amount, via in sorted(lots, key=lambda x: x[0], reverse=not forward):
-        mask = keys > key if forward else keys < key
-        total = remaining[mask].sum()
+        # keys are sorted: the eligible moves are one contiguous run
+        if forward:
+            lo, hi = int(np.searchsorted(keys, key, side="right")), len(keys)
+        else:
+            lo, hi = 0, int(np.searchsorted(keys, key, side="left"))
+        if lo >= hi:
+            continue
+        part = remaining[lo:hi]
+        total = part.sum()
         if total <= EPS:
             continue
-        alloc = min(amount, total)
-        idx = mask.nonzero()[0]
-        shares = remaining[idx] * (alloc / total)
-        remaining[idx] -= shares
-        out.extend((via, ids[i], float(s)) for i, s in zip(idx, shares) if s > EPS)
+        shares = part * (min(amount, total) / total)
+        remaining[lo:hi] -= shares
+        out.extend((via, lo + i, float(x)) for i, x in enumerate(shares) if x > EPS)
     return out
 
 
-def _fifo_flows(ins: pd.DataFrame, outs: pd.DataFrame) -> list[tuple[str, str, float]]:
+def _fifo_flows(ins: list[tuple[int, str, float]], outs: list[tuple[int, str, float]]) -> list[tuple[str, str, float]]:
     """Money flows (in transfer, out transfer, amount) through an account that pays out oldest money first."""
-    events = sorted([(r.key, 0, r.transfer_id, r.amount) for r in ins.itertuples()]
-                    + [(r.key, 1, r.transfer_id, r.amount) for r in outs.itertuples()])
+    events = sorted([(k, 0, tid, a) for k, tid, a in ins] + [(k, 1, tid, a) for k, tid, a in outs])
     queue: list[list[Any]] = []  # [in transfer id, amount left]
     head = 0
     flows = []
@@ -247,9 +289,14 @@ def _fifo_flows(ins: pd.DataFrame, outs: pd.DataFrame) -> list[tuple[str, str, f
 # ---- the trace ------------------------------------------------------------------------------------
 
 def trace(ws: Workspace, account: str, *, backward: bool = False, hops: int = 6, since: datetime | None = None,
-          until: datetime | None = None, fifo: bool = False, min_amount: float = 1.0,
-          max_frontier: int = 500, home_country: str = HOME_COUNTRY) -> TraceResult:
-    """Trace money from (or, backward, into) `account` for up to `hops` hops."""
+          until: datetime | None = None, fifo: bool = False, min_amount: float = 1.0, min_share: float = 0.001,
+          max_frontier: int = 200, home_country: str = HOME_COUNTRY) -> TraceResult:
+    """Trace money from (or, backward, into) `account` for up to `hops` hops.
+
+    Amounts below `min_amount` or below `min_share` of the starting amount are not followed further, and
+    at most `max_frontier` accounts (the ones holding most traced money) are followed per hop; what is
+    not followed is reported in the summary, never dropped silently.
+    """
     import time
 
     t0 = time.perf_counter()
@@ -257,7 +304,8 @@ def trace(ws: Workspace, account: str, *, backward: bool = False, hops: int = 6,
         raise UserError(f"--hops {hops}: must be at least 1")
     if since and until and since > until:
         raise UserError(f"--since {since} is after --until {until}")
-    known = ws.con.execute("SELECT 1 FROM transfers WHERE from_account = ? OR to_account = ? LIMIT 1",
+    ensure_adjacency(ws)
+    known = ws.con.execute("SELECT 1 FROM trace_out WHERE acct = ? UNION ALL SELECT 1 FROM trace_in WHERE acct = ? LIMIT 1",
                            [account, account]).fetchone()
     if not known:
         raise UserError(f"account {account}: no transfers in workspace {ws.root}; check the id (see `narcotrace alerts`)")
@@ -266,29 +314,28 @@ def trace(ws: Workspace, account: str, *, backward: bool = False, hops: int = 6,
     res = TraceResult(account, "forward" if forward else "backward", "fifo" if fifo else "proportional",
                       hops, since, until)
     near, far = ("from_account", "to_account") if forward else ("to_account", "from_account")
+    since_us, until_us = _us(since), _us(until)
 
-    first = _query(ws, [account], side=near, after=since, before=until)
-    res.start_amount = float(first["amount"].sum())
-    # lots[account] = [(time key, amount, via transfer id)] of traced money waiting at that account
-    lots: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
-    seen_in_hop: list[tuple[Any, float, str | None]] = [(r, float(r.amount), None) for r in first.itertuples(index=False)]
+    first = _query(ws, [account], side=near, after_us=since_us, before_us=until_us)
+    res.start_amount = float(first.amount.sum())
+    floor = max(min_amount, min_share * res.start_amount)
+    # the transfers followed in this hop: (moves, row, traced amount, parent transfer id)
+    current: list[tuple[Moves, int, float, str | None]] = [(first, i, float(first.amount[i]), None) for i in range(len(first))]
     for hop in range(1, hops + 1):
-        arrivals: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
-        for r, attributed, parent in seen_in_hop:
-            res.edges.append(Edge(r.transfer_id, r.from_account, r.to_account, r.timestamp.to_pydatetime(),
-                                  float(r.amount), attributed, hop, parent))
-            target = getattr(r, far)
-            arrivals[target].append((r.timestamp.value, attributed, r.transfer_id))
-        lots = arrivals
-        if not lots:
-            break
-        # endpoints by what the account is, or by the channel the money arrived through
+        lots: dict[str, list[tuple[int, float, int]]] = defaultdict(list)
+        for m, i, attributed, parent in current:
+            acct = str(m.acct[i])
+            other = str(m.other[i])
+            frm, to = (acct, other) if forward else (other, acct)
+            res.edges.append(Edge(str(m.tid[i]), frm, to, datetime.fromtimestamp(int(m.ts[i]) / 1e6, UTC).replace(tzinfo=None),
+                                  float(m.amount[i]), attributed, hop, parent))
+            lots[other].append((int(m.ts[i]), attributed, len(res.edges) - 1))
         stops = endpoint_kinds(ws, list(lots), home_country)
-        if forward:
-            for r, _, _ in seen_in_hop:
-                kind = CHANNEL_ENDPOINTS.get(r.channel)
-                if kind and r.to_account not in stops:
-                    stops[r.to_account] = kind
+        if forward:  # money that arrived as cash withdrawal, crypto purchase or SWIFT has left the system
+            for m, i, _, _ in current:
+                kind = CHANNEL_ENDPOINTS.get(str(m.channel[i]))
+                if kind and str(m.other[i]) not in stops:
+                    stops[str(m.other[i])] = kind
         for acct in list(lots):
             if acct in stops and acct != account:
                 amount = sum(a for _, a, _ in lots.pop(acct))
@@ -299,59 +346,63 @@ def trace(ws: Workspace, account: str, *, backward: bool = False, hops: int = 6,
         if hop == hops:
             res.stopped["still moving at hop limit"] += sum(a for v in lots.values() for _, a, _ in v)
             break
-        # cap the frontier by traced amount; the rest is reported, not silently dropped
         ranked = sorted(lots.items(), key=lambda kv: -sum(a for _, a, _ in kv[1]))
-        for acct, v in ranked[max_frontier:]:
+        for _, v in ranked[max_frontier:]:
             res.stopped["not followed (frontier cap)"] += sum(a for _, a, _ in v)
         lots = dict(ranked[:max_frontier])
         earliest = min(k for v in lots.values() for k, _, _ in v)
         latest = max(k for v in lots.values() for k, _, _ in v)
-        moves = _query(ws, list(lots), side=near,
-                       after=pd.Timestamp(earliest).to_pydatetime() if forward else since,
-                       before=until if forward else pd.Timestamp(latest).to_pydatetime())
-        moves["key"] = moves["timestamp"].astype("datetime64[ns]").astype("int64")
-        by_acct = dict(tuple(moves.groupby(near, sort=False)))
+        moves = _query(ws, list(lots), side=near, after_us=earliest if forward else since_us,
+                       before_us=until_us if forward else latest)
+        groups = moves.groups()
         if fifo:
-            opp = _query(ws, list(lots), side=far, after=since if forward else pd.Timestamp(earliest).to_pydatetime(),
-                         before=pd.Timestamp(latest).to_pydatetime() if forward else until)
-            opp["key"] = opp["timestamp"].astype("datetime64[ns]").astype("int64")
-            opp_by = dict(tuple(opp.groupby(far, sort=False)))
-        rows_by_id = {r.transfer_id: r for r in moves.itertuples(index=False)}
-        nxt: dict[str, float] = defaultdict(float)
-        parents: dict[str, str] = {}
+            opp = _query(ws, list(lots), side=far, after_us=since_us if forward else earliest,
+                         before_us=latest if forward else until_us)
+            opp_groups = opp.groups()
+        nxt: dict[int, float] = defaultdict(float)
+        parents: dict[int, str] = {}
         for acct, acct_lots in lots.items():
-            m = by_acct.get(acct)
             traced = sum(a for _, a, _ in acct_lots)
-            if m is None or m.empty:
+            span = groups.get(acct)
+            if span is None:
                 res.stopped[stay] += traced
                 continue
+            a, b = span
             if fifo:
-                other = opp_by.get(acct, m.iloc[:0])
-                ins, outs = (other, m) if forward else (m, other)
+                oa, ob = opp_groups.get(acct, (0, 0))
+                mine = [(int(moves.ts[j]), j, float(moves.amount[j])) for j in range(a, b)]
+                theirs = [(int(opp.ts[j]), -1 - j, float(opp.amount[j])) for j in range(oa, ob)]
+                ins, outs = (theirs, mine) if forward else (mine, theirs)
                 flows = _fifo_flows(ins, outs)
-                share = {via: a for _, a, via in acct_lots}
-                amounts = {tid: float(x) for tid, x in zip(other["transfer_id"], other["amount"])} if len(other) else {}
+                # the traced lots are the opposite-side transfers they arrived by
+                by_tid = {res.edges[via].transfer_id: (via, x) for _, x, via in acct_lots}
                 alloc = []
                 for fin, fout, x in flows:
-                    via, move = (fin, fout) if forward else (fout, fin)
-                    if via in share and amounts.get(via):
-                        alloc.append((via, move, x * share[via] / amounts[via]))
+                    src_key, move = (fin, fout) if forward else (fout, fin)
+                    if src_key >= 0:
+                        continue  # the lot side is the opposite table (negative keys)
+                    tid = str(opp.tid[-1 - src_key])
+                    if tid in by_tid:
+                        via, lot_amount = by_tid[tid]
+                        full = float(opp.amount[-1 - src_key])
+                        alloc.append((via, move, x * lot_amount / full))
             else:
-                alloc = _proportional(acct_lots, m, forward)
+                rel = _proportional(acct_lots, moves.ts[a:b], moves.amount[a:b], forward)
+                alloc = [(via, a + j, x) for via, j, x in rel]
             moved = 0.0
-            for via, move, x in alloc:
-                nxt[move] += x
-                parents.setdefault(move, via)
+            for via, j, x in alloc:
+                nxt[j] += x
+                parents.setdefault(j, res.edges[via].transfer_id)
                 moved += x
             if traced - moved > EPS:
                 res.stopped[stay] += traced - moved
-        seen_in_hop = []
-        for tid, x in nxt.items():
-            if x < min_amount:
+        current = []
+        for j, x in nxt.items():
+            if x < floor:
                 res.stopped["below minimum amount"] += x
                 continue
-            seen_in_hop.append((rows_by_id[tid], x, parents[tid]))
-        if not seen_in_hop:
+            current.append((moves, j, x, parents[j]))
+        if not current:
             break
     res.elapsed_s = time.perf_counter() - t0
     return res
