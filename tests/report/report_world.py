@@ -14,7 +14,9 @@ B_DROP, B_DROP_PHONE = "KZ01B0000000000000D1", "+77011110002"
 B_COLLECTOR, ABROAD = "KZ01B000000000000KB1", "GE15TB0935699532507038"
 BTC = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
 TRON = "TSjfyvQaP5WNiwUtseXJYQovwDrjU5tRg8"
-HOSTILE = '<script>window.PWNED=1</script><img src=x onerror="window.PWNED=2"></textarea>'
+# if any of this ran in the report, the page's <body> would get a data-pwned attribute
+HOSTILE = ('<script>document.body.setAttribute("data-pwned", "1")</script>'
+           '<img src=x onerror="document.body.setAttribute(\'data-pwned\', \'2\')"></textarea>')
 BUYERS = [f"KZ01BUYER{i:011d}" for i in range(12)]
 LAUNDERER = "KZ01LD00000000000001"
 
