@@ -159,3 +159,9 @@ def test_handles_spelling_words_do_not_flag_translit(lex):
     n = normalize("отзывы @otzyv_mix")
     lex.match(n)
     assert "translit" not in n.flags
+
+
+def test_kazakh_latin_script_posts_match(lex):
+    n = normalize("Kýrer kerek! Bir mekenjaıǵa 2000 tg, tólem kún saıyn. Tájirıbe qajet emes.")
+    terms = {m.term for m in lex.match(n)}
+    assert {"курьер керек", "мекенжайға", "төлем*", "тәжірибе қажет емес"} <= terms

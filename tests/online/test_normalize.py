@@ -129,3 +129,9 @@ def test_no_false_evasion_flags(raw):
 
 def test_latin_s_in_a_cyrillic_word_reads_as_es():
     assert normalize("sоль").text == "соль"
+
+
+def test_accented_latin_folds_for_kazakh_latin_script():
+    n = normalize("Baǵasy 17 myń teńge, tólem kún saıyn")
+    assert n.text == "bagasy 17 myn tenge, tolem kun saiyn"
+    assert n.to_original(0, 6) == (0, 6)  # folding keeps offsets one-to-one

@@ -11,7 +11,7 @@ works spans back on demand):
 1. non-ASCII, non-Cyrillic runs: mapped emoji become " emj_<meaning> " (lexicon/emoji.yaml),
    zero-width / invisible characters are dropped, everything else is NFKC-normalised (fullwidth and
    mathematical letters fold to plain ones, combining accents compose);
-2. lower case, ё -> е;
+2. lower case, ё -> е, accented Latin letters to their base letter (Kazakh Latin "baǵasy" -> "bagasy");
 3. single letters split by one repeated separator are joined ("м.е.ф", "к л а д", "m-e-f" -> "меф"),
    and marks with no use inside a Cyrillic word are dropped ("зак*ладки", "меф_едрон");
 4. "@" between letters -> a ("з@кладки");
@@ -110,6 +110,14 @@ _LAT_SET = frozenset(chr(c) for c in range(0x20, 0x250) if chr(c).isalpha() and 
 # then skips most positions in C) and does the per-word work in Python only around those candidates.
 _EXOTIC = re.compile(r"(?:[^\W\d_](?=[\u0300-\u036f]))?[^\x00-\x7f\u0400-\u04ff]+")
 _EXOTIC_CHECK = re.compile(r"[^\x00-\x7f\u0400-\u04ff]")
+# Kazakh Latin (2018/2021 alphabets: ä ǵ ı ń ó ú ý ş ...) and other accented Latin letters fold to their base
+# letter, so "baǵasy", "teńge", "tólem" match the lexicon's plain Latin spellings ("bagasy", "tenge").
+_ACCENTED_LATIN = re.compile("[\u00df-\u00ff\u0100-\u024f]")
+_FOLD_LATIN = {
+    cp: base for cp in range(0xDF, 0x250)
+    if (base := unicodedata.normalize("NFKD", chr(cp))[0]) != chr(cp) and base.isascii() and base.isalpha()
+}
+_FOLD_LATIN.update({ord("ı"): "i", ord("ß"): "s", ord("ø"): "o", ord("đ"): "d", ord("ł"): "l", ord("ħ"): "h"})
 _SEPS = r"[ .\-_*·•|/\\~+,:'\"]"
 # two one-letter words after the same separator: " л а" in "к л а д"
 _SEP_PAIR = re.compile(rf"({_SEPS}{{1,3}})[^\W_]\1[^\W_](?![^\W_])")
@@ -495,6 +503,8 @@ def normalize(text: str) -> Normalized:
     lowered = p.text.lower()
     if len(lowered) != len(p.text):  # "İ" lower-cases to two characters; keep the map one-to-one
         lowered = "".join(c.lower() if len(c.lower()) == 1 else "i" for c in p.text)
+    if _ACCENTED_LATIN.search(lowered):
+        lowered = lowered.translate(_FOLD_LATIN)
     p.text = lowered.replace("ё", "е")
     p.separators()
     p.apply(_SPLIT_MARK, p.split_mark)
