@@ -90,6 +90,12 @@ def test_a_shop_on_a_hosting_platform_is_blocked_alone(workspace):
     assert _values(select_entries(workspace), "domain") == {"kz-shop.github.io"}
 
 
+def test_a_domain_under_an_unknown_tld_is_kept(workspace):
+    add_post(workspace, "t", "sale", 0.9, [("domain", "shop.test", "domain:shop.test")])
+    decide(workspace, "approve", ["t"], reason="shop", reviewer="alice")
+    assert _values(select_entries(workspace), "domain") == {"shop.test"}
+
+
 def test_proposed_adds_unreviewed_above_threshold_and_never_rejected(shops):
     entries = select_entries(shops, proposed=True)
     status = {(e.kind, e.value): e.status for e in entries}

@@ -67,6 +67,12 @@ def registered_domain(host: str) -> str | None:
     return _extract()(host).top_domain_under_public_suffix or None
 
 
+def is_public_suffix(name: str) -> bool:
+    """Whether a name is itself a public suffix (kz, com.kz, github.io), so no one owns it whole."""
+    parts = _extract()(name.lower().rstrip("."))
+    return bool(parts.suffix) and not parts.domain
+
+
 def dns_name(domain: str) -> str | None:
     name = domain.strip().lower().rstrip(".")
     try:
@@ -145,7 +151,7 @@ def select_entries(ws, *, proposed: bool = False, min_score: float = DEFAULT_MIN
                 continue
             if kind == "domain":
                 domain = value.lower().rstrip(".")
-                if registered_domain(domain) is None:
+                if is_public_suffix(domain):
                     continue  # a hosting platform's suffix (github.io): the shop's own host comes from its URL
             else:
                 domain = registered_domain(host)
