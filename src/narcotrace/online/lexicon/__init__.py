@@ -162,7 +162,7 @@ class Lexicon:
                     cache[surface] = found
                 t, via_translit = found
                 # a handle or link that spells a word in Latin ("@otzyv_mix") is a name, not evasion
-                if via_translit and "_" not in surface and (m.start() == 0 or text[m.start() - 1] not in "@/."):
+                if via_translit and "_" not in surface and (m.start() == 0 or text[m.start() - 1] not in "@/._"):
                     norm.flags.add("translit")
                 out.append(LexMatch(t.label, t.kind, t.category, t.weight, m.start(), m.end(), t.lang,
                                     via_translit))
