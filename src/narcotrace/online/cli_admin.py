@@ -105,11 +105,11 @@ def register(app: typer.Typer) -> None:
         console.print(f"user agent: {user_agent()}; robots.txt {'IGNORED' if ignore_robots else 'honoured'}",
                       soft_wrap=True)
         for line in result.lines():
-            console.print(line, soft_wrap=True)
+            console.print(line, soft_wrap=True, markup=False)
         if scanned is not None:
             lines = scanned.render() if hasattr(scanned, "render") else [str(scanned)]
             for line in lines:
-                console.print(line, soft_wrap=True)
+                console.print(line, soft_wrap=True, markup=False)
         elif scan and not result.fetched:
             err_console.print("nothing fetched, nothing to scan")
 

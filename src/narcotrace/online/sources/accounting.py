@@ -28,8 +28,8 @@ class FileReport:
     def line(self) -> str:
         if self.error:
             return f"{self.path}: {self.error}"
-        parts = [f"{self.path} [{self.format}"
-                 + (f", {self.encoding}" if self.encoding else "") + "]",
+        # Parentheses, not brackets: these lines are printed through Rich, which reads [..] as markup.
+        parts = [f"{self.path} ({self.format}" + (f", {self.encoding}" if self.encoding else "") + "): "
                  f"read {self.read:,} = {self.posts:,} posts + {self.quarantined:,} quarantined"]
         if self.skipped:
             parts.append("skipped " + ", ".join(f"{n:,} {what}" for what, n in sorted(self.skipped.items())))
