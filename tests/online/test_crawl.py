@@ -132,6 +132,18 @@ def test_rate_limit_per_host(sites, tmp_path):
     assert min(gaps) >= 0.28, gaps
 
 
+def test_meta_robots_nofollow_is_honoured(tmp_path):
+    local = _Site({"/": _html('<meta name="robots" content="noindex, nofollow"><a href="/x.html">x</a>'),
+                   "/x.html": _html("<p>x</p>")})
+    try:
+        result = crawl(tmp_path, [f"http://127.0.0.1:{local.port}/"], depth=2, rate=0)
+        assert "/x.html" not in local.paths and result.nofollow == [f"http://127.0.0.1:{local.port}/"]
+        crawl(tmp_path, [f"http://127.0.0.1:{local.port}/"], depth=2, rate=0, ignore_robots=True)
+        assert "/x.html" in local.paths
+    finally:
+        local.close()
+
+
 def test_scope_is_the_registered_domain():
     assert site_of("https://www.shop.example.kz/x") == site_of("http://m.shop.example.kz/") == "example.kz"
     assert site_of("http://127.0.0.1:8080/") == "127.0.0.1"

@@ -63,6 +63,7 @@ class CrawlResult:
     blocked_by_robots: list[str] = field(default_factory=list)
     off_site: set[str] = field(default_factory=set)
     too_deep: int = 0
+    nofollow: list[str] = field(default_factory=list)  # pages whose links robots meta tags say not to follow
     errors: list[str] = field(default_factory=list)
     stopped_at_max_pages: bool = False
 
@@ -73,6 +74,8 @@ class CrawlResult:
                        f"({', '.join(self.blocked_by_robots[:5])}{' ...' if len(self.blocked_by_robots) > 5 else ''})")
         if self.off_site:
             out.append(f"not followed, off-site: {len(self.off_site):,} links")
+        if self.nofollow:
+            out.append(f"links not followed, the page says nofollow: {len(self.nofollow):,} pages")
         if self.too_deep:
             out.append(f"not followed, beyond --depth: {self.too_deep:,} links")
         if self.stopped_at_max_pages:
@@ -158,6 +161,18 @@ class _Archive:
 
     def close(self) -> None:
         self._fh.close()
+
+
+def _nofollow(html: str, header: str | None) -> bool:
+    """`<meta name="robots|narcotrace" content="nofollow|none">` or the X-Robots-Tag header say so."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    values = [header or ""]
+    for meta in LexborHTMLParser(html).css("meta[name][content]"):
+        if (meta.attributes.get("name") or "").strip().lower() in ("robots", "narcotrace"):
+            values.append(meta.attributes.get("content") or "")
+    words = {w.strip().lower() for v in values for w in v.replace(":", ",").split(",")}
+    return bool(words & {"nofollow", "none"})
 
 
 def _decoded(body: bytes, encoding: str | None, limit: int = MAX_PAGE_BYTES) -> bytes:
@@ -274,6 +289,9 @@ def crawl(evidence: Path, seeds: Sequence[str], *, depth: int = 2, rate: float =
             if resp.ok and ctype in _HTML:
                 html, _ = decode_page(_decoded(body, resp.headers.get("Content-Encoding")), resp.encoding
                                       if "charset" in (resp.headers.get("Content-Type") or "").lower() else None)
+                if not ignore_robots and _nofollow(html, resp.headers.get("X-Robots-Tag")):
+                    result.nofollow.append(url)
+                    continue
                 for link in page_text(html, url)[2]:
                     enqueue(link, level + 1)
     finally:
