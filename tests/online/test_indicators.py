@@ -105,6 +105,7 @@ def contract(text: str, **kw) -> dict:
     ("телега: dark_store24, тг - @alma_shop", ["dark_store24", "alma_shop"]),
     ("оператор в тг @ kz_operator", ["kz_operator"]),
     ("Оператор: shop_op24, бот — kz_shop_bot", ["shop_op24", "kz_shop_bot"]),
+    ("пиши @shор_kz (кириллические о и р)", ["shop_kz"]),
 ])
 def test_telegram_handles(text, handles):
     assert contract(text)["telegram"] == handles
@@ -373,6 +374,8 @@ def test_disguised_indicators_are_folded_and_spans_point_at_the_original():
     assert got[("card", n)] == (zw, True)
     assert got[("telegram", "shop_kz")] == ("@sh\u200bop_kz", True)
     assert got[("telegram", "plain_kz")] == ("@plain_kz", False)
+    [homoglyph] = [i for i in extract("пиши @shор_kz") if i.kind == "telegram"]
+    assert homoglyph.value == "shop_kz" and homoglyph.details["disguised"]
 
 
 def test_canonical_ids_come_from_the_shared_identifiers_module():

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from narcotrace.online.normalize import INVISIBLE
+from narcotrace.online.normalize import CYR2LAT, INVISIBLE
 
 # Characters that hide an indicator from a plain reader of the text: invisible ones, fullwidth and
 # mathematical letters and digits ("@ｓｎｏｗ_ｋｚ", "𝟒𝟒𝟎𝟎 ..."). Handles, links, cards and wallets are
@@ -24,6 +24,10 @@ from narcotrace.online.normalize import INVISIBLE
 _DISGUISED = re.compile("[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0d\ufeff\uffa0\uff01-\uff5e"
                         "\U0001d400-\U0001d7ff]")
+
+
+# "@shор_kz" with Cyrillic о and р: handles are ASCII, so look-alikes in a mixed-script @name are read as Latin
+_MIXED_MENTION = re.compile(r"@(?=[\w.]*[a-zA-Z])(?=[\w.]*[\u0400-\u04ff])[\w.]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class Scan:
         self._origin: list[int] | None = None  # original offset of each scanned character, when folded
         if _DISGUISED.search(text):
             text = self._fold(text)
+        if "@" in text and not text.isascii():
+            text = _MIXED_MENTION.sub(lambda m: m.group().translate(CYR2LAT), text)  # one-to-one: spans hold
         self.text = text
         low = text.lower()
         # str.lower() keeps offsets except for "İ"; keep them so spans stay valid in both
@@ -110,13 +116,15 @@ class Scan:
     def add(self, ind: Indicator, claim: bool = True) -> None:
         if claim and ind.start >= 0:
             self.claim(ind.start, ind.end)
-        if self._origin is not None and ind.start >= 0:
-            start = self._origin[ind.start]
-            end = self._origin[ind.end - 1] + 1 if ind.end > ind.start else start
-            details = ind.details
+        if self.text is not self.original and ind.start >= 0:  # read from a folded copy: map back
+            start, end = ind.start, ind.end
+            if self._origin is not None:
+                start = self._origin[ind.start]
+                end = self._origin[ind.end - 1] + 1 if ind.end > ind.start else start
             if self.original[start:end] != self.text[ind.start:ind.end]:
-                details = {**details, "disguised": True}
-            ind = dataclasses.replace(ind, start=start, end=end, details=details)
+                ind = dataclasses.replace(ind, start=start, end=end, details={**ind.details, "disguised": True})
+            elif (start, end) != (ind.start, ind.end):
+                ind = dataclasses.replace(ind, start=start, end=end)
         self.found.append(ind)
 
 
