@@ -131,14 +131,18 @@ def entities(f: Findings) -> Iterator[EntityProxy]:
                                   owner=owners, topics=TOPIC if owners else None,
                                   summary="Telegram bot" if ind.is_bot else "Telegram account",
                                   notes=_note(ind.status, f"named in {len(ind.post_ids)} posts"))
+    named_in: dict[str, list] = {}
+    for ind in f.indicators.values():
+        for pid in ind.post_ids:
+            named_in.setdefault(pid, []).append(ind)
     for post in f.posts.values():
         if post.channels and post.channels[0] in shops:
             sender = shops[post.channels[0]]
         else:
             who = post.author or post.chat or "unknown author"
             sender = em.make("LegalEntity", "author", who, name=who, notes="author of posts flagged by narcotrace")
-        named = [f.indicators[i] for i in f.indicators if post.id in f.indicators[i].post_ids]
-        em.make("Message", "post", post.id, bodyText=post.text or "(empty)", sender=sender,
+        named = named_in.get(post.id, [])
+        message = em.make("Message", "post", post.id, bodyText=post.text or "(empty)", sender=sender,
                 title=(post.text or "").strip().splitlines()[0][:200] if (post.text or "").strip() else None,
                 date=post.date.isoformat() if post.date else None, sourceUrl=post.url,
                 messageId=post.id, language=LANGUAGES.get(post.lang or ""), threadTopic=post.chat,
@@ -153,8 +157,8 @@ def entities(f: Findings) -> Iterator[EntityProxy]:
                             f"reviewer {post.reviewer}" if post.reviewer else ""))
         for i in named:
             if i.id in handles:
-                em.make("UnknownLink", "names", post.id, i.id, subject=handles[i.id], object=em.entities[
-                    em.make("Message", "post", post.id).id], role="named in the post")
+                em.make("UnknownLink", "names", post.id, i.id, subject=handles[i.id], object=message,
+                        role="named in the post")
     accounts: dict[str, EntityProxy] = {}
     for acc in f.accounts.values():
         accounts[acc.id] = _account(em, acc, topics=bool(acc.channels))
