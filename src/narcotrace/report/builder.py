@@ -185,7 +185,7 @@ def context(ws: Workspace, channel: str | None) -> dict[str, Any]:
     days = _days(list(ad_days) + list(pay_days))
     chart_ads = charts.daily_bars(days, [("sale ads", "#c53030", [ad_days[d]["sale"] for d in days]),
                                          ("recruitment", "#d69e2e", [ad_days[d]["recruitment"] for d in days])],
-                                  title="Ads per day", unit=" posts")
+                                  title="Ads per day", unit=" posts", counts=True)
     chart_pay = charts.daily_bars(days, [("drug payments", "#2b6cb0", [pay_days[d] for d in days])],
                                   title="Drug payments per day (KZT)", unit=" KZT")
     chart_city = charts.horizontal_bars(_city_amounts(f), title="Drug money by city (KZT)", unit=" KZT",

@@ -6,7 +6,7 @@ Every label is escaped (markupsafe), so names from posts cannot inject markup.
 from __future__ import annotations
 
 from datetime import date
-from math import floor, log10
+from math import ceil, floor, log10
 
 from markupsafe import Markup, escape
 
@@ -33,12 +33,14 @@ def short(value: float) -> str:
 
 
 def daily_bars(days: list[date], series: list[tuple[str, str, list[float]]], *, title: str, unit: str = "",
-               width: int = 620, height: int = 220) -> Markup:
-    """Stacked bars per day; series = [(name, colour, values per day)]."""
+               width: int = 620, height: int = 220, counts: bool = False) -> Markup:
+    """Stacked bars per day; series = [(name, colour, values per day)]; `counts` keeps the ticks whole."""
     left, right, top, bottom = 48, 12, 28, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(s[2][i] for s in series) for i in range(len(days))]
     ymax = nice_max(max(totals, default=0))
+    if counts:  # four whole-number steps
+        ymax = float(max(4, ceil(ymax / 4) * 4))
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
              f'xmlns="http://www.w3.org/2000/svg" data-chart="{escape(title)}">',
              f'<title>{escape(title)}</title>']
