@@ -44,7 +44,7 @@ def private_address(host: str) -> bool:
         infos = socket.getaddrinfo(host, None)
     except (socket.gaierror, UnicodeError):
         return False  # the fetch will fail and say why
-    return any(not ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
+    return any(not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in infos)
 
 
 def site_of(url: str) -> str:
