@@ -106,3 +106,8 @@ def test_export_is_audited(run_cli, ws_path, tmp_path):
     with Workspace.open(ws_path, create=False) as ws:
         rows = ws.con.execute("SELECT details FROM audit_log WHERE action = 'export'").fetchall()
     assert rows and json.loads(rows[-1][0])["format"] == "ftm"
+
+
+def test_unapproved_channel_without_proposed_exports_nothing_of_it(run_cli, ws_path, tmp_path):
+    rows = _export(run_cli, ws_path, tmp_path / "b.jsonl", "--channel", B)
+    assert not any(r["schema"] in ("Message", "Organization", "BankAccount") for r in rows)

@@ -212,8 +212,9 @@ def load_findings(ws: Workspace, *, proposed: bool, channel: str | None = None) 
     cols = ("post_id, coalesce(text, ''), label, coalesce(score, 0), date, channel, author, url, source, source_row, "
             "captured_at, sha256, lang, categories, explanation, model_version")
     if channel is not None:
+        # a proposed channel without --proposed exports nothing of it
         con.execute("CREATE OR REPLACE TEMP TABLE _export_posts AS SELECT unnest(?::VARCHAR[]) AS post_id",
-                    [channels[channel].post_ids])
+                    [channels[channel].post_ids if channel in channels else []])
         rows = con.execute(f"SELECT {cols} FROM posts WHERE post_id IN (SELECT post_id FROM _export_posts) "
                            "ORDER BY date NULLS LAST, post_id").fetchall()
     else:
