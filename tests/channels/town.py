@@ -52,6 +52,11 @@ def _posts() -> list[tuple]:
         posts.append((f"m{i}", "none", 0.02, T0 + timedelta(days=i), "Барахолка Астаны", None,
                       f"Продам диван, звоните {MARKET_PHONE}", [f"phone:{MARKET_PHONE}"]))
     posts.append(("n1", "none", 0.01, T0, "Новости", None, "Погода в Астане", []))
+    # one of shop A's ads the classifier doubted (none, 0.4) joins it by its handle; the news does not
+    posts.append(("a-doubt", "none", 0.4, T0 + timedelta(days=3), "Чат Алматы", None,
+                  "Шишки есть, пиши @snowfox_kz", ["telegram:snowfox_kz"]))
+    posts.append(("news1", "none", 0.05, T0 + timedelta(days=6), "Новости", None,
+                  "Полиция заблокировала канал @snowfox_kz", ["telegram:snowfox_kz"]))
     return posts
 
 

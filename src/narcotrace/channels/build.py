@@ -39,6 +39,7 @@ class Channel:
     last_seen: datetime | None
     cities: list[str]
     labels: dict[str, int]
+    post_labels: dict[str, str] = field(default_factory=dict)  # post id -> sale | recruitment | none (attached)
     common_indicators: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -124,7 +125,8 @@ def _channel(shop: Shop, money: ChannelMoney) -> Channel:
         id=shop.shop_id, name=shop.name, confidence=confidence(shop, money), post_ids=shop.post_ids,
         indicators=shop.identifiers, accounts=accounts, volume=money.volume, payments=money.payments,
         payers=money.payers, first_seen=min(seen) if seen else None, last_seen=max(seen) if seen else None,
-        cities=shop.cities, labels=dict(shop.labels), common_indicators=shop.common)
+        cities=shop.cities, labels=dict(shop.labels), post_labels=shop.post_labels,
+        common_indicators=shop.common)
 
 
 def build_channels(ws: Workspace, *, min_confidence: float = 0.0, params: str | Path | dict | None = None,
@@ -143,11 +145,10 @@ def build_channels(ws: Workspace, *, min_confidence: float = 0.0, params: str | 
         common, links = find_common(ws, ids, p["shops"])
         report.common = dict(sorted(common.reasons.items()))
         bar.update(task, advance=1, description="channels: shops")
-        shops = build_shops(ws, ids, common, int(p["shops"]["min_posts"]))
+        shops = build_shops(ws, ids, common, int(p["shops"]["min_posts"]), float(p["shops"]["attach_min_score"]))
         report.shop_posts = sum(len(s.post_ids) for s in shops)
         bar.update(task, advance=1, description="channels: money")
-        post_dates = {pid: d for pid, d in ws.con.execute("SELECT post_id, date FROM posts WHERE label IN ('sale', 'recruitment')"
-                                                   ).fetchall()} if shops else {}
+        post_dates = {pid: d for pid, d in ws.con.execute("SELECT post_id, date FROM posts").fetchall()} if shops else {}
         money = follow_money(ws, shops, links, common, p["money"], post_dates)
         bar.update(task, advance=1, description="channels: store")
         channels = [_channel(s, money[s.shop_id]) for s in shops]
@@ -173,7 +174,7 @@ def store(ws: Workspace, channels: list[Channel]) -> None:
     members = []
     for c in channels:
         for post in c.post_ids:
-            members.append((c.id, "post", post, None, None, None, None))
+            members.append((c.id, "post", post, c.post_labels.get(post), None, None, None))
         for ident in c.indicators:
             members.append((c.id, "indicator", ident, ident.split(":", 1)[0], None, None, None))
         for a in c.accounts:

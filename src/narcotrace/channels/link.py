@@ -3,7 +3,8 @@ join shops, and the accounts behind an identifier.
 
 An identifier is *common* (it names many unrelated things, so it must not merge shops) when
 - it appears in at least `min_ordinary_posts` posts that are neither sale nor recruitment (a marketplace
-  handle, a bank's hotline, the chat a shop also posts in), or in more ordinary posts than shop posts; or
+  handle, a bank's hotline, the chat a shop also posts in), and those are at least `ordinary_share` of
+  the posts naming it; or
 - it is a payment identifier whose account is an exchanger, a cash point or a business, or whose account has
   more distinct payers than `max_account_payers` (a big merchant: legitimately paid by half the city); or
 - it is a *bridge*: removing it splits the shop posts that name it into two or more groups of at least
@@ -56,19 +57,22 @@ def posted_in(url: str | None) -> str | None:
 
 
 def post_identifiers(ws: Workspace) -> pd.DataFrame:
-    """(post_id, identifier, kind, label) for every post: indicators in its text plus the channel it was
-    posted in (a t.me post link), so an ad in a shop's own channel is tied to that channel."""
+    """(post_id, identifier, kind, label, posted_in) for every post: indicators in its text, plus the channel
+    it was posted in (a t.me post link; posted_in=True). Where a post appeared never joins shops by itself
+    (job and flea-market chats carry ads of many shops); it names the shop's own channel (see shops.py)."""
     kinds = ", ".join(f"'{k}'" for k in LINK_KINDS)
     found = ws.con.execute(f"""
         SELECT DISTINCT i.post_id, i.canonical_id AS identifier, split_part(i.canonical_id, ':', 1) AS kind,
-               coalesce(p.label, 'none') AS label
+               coalesce(p.label, 'none') AS label, false AS posted_in
         FROM indicators i JOIN posts p USING (post_id)
         WHERE i.canonical_id IS NOT NULL AND split_part(i.canonical_id, ':', 1) IN ({kinds})""").df()
     urls = ws.con.execute("SELECT post_id, url, coalesce(label, 'none') AS label FROM posts WHERE url IS NOT NULL").df()
-    rows = [(r.post_id, h, "telegram", r.label) for r in urls.itertuples(index=False)
+    rows = [(r.post_id, h, "telegram", r.label, True) for r in urls.itertuples(index=False)
             if (h := posted_in(r.url)) is not None]
-    extra = pd.DataFrame(rows, columns=["post_id", "identifier", "kind", "label"])
+    extra = pd.DataFrame(rows, columns=["post_id", "identifier", "kind", "label", "posted_in"])
     out = pd.concat([found, extra], ignore_index=True) if len(extra) else found
+    # a handle both named in the text and posted in: the text counts (it links)
+    out = out.sort_values(["post_id", "identifier", "posted_in"], kind="stable")
     return out.drop_duplicates(["post_id", "identifier"]).reset_index(drop=True)
 
 
@@ -91,10 +95,10 @@ def common_by_posts(ids: pd.DataFrame, p: dict[str, Any], common: CommonIdentifi
     counts = ids.assign(shop=shop).groupby("identifier")["shop"].agg(["sum", "count"])
     ordinary = counts["count"] - counts["sum"]
     for ident, n_ord, n_shop in zip(counts.index, ordinary, counts["sum"]):
-        if n_ord >= p["min_ordinary_posts"]:
-            common.add(ident, f"in {n_ord} ordinary posts")
-        elif n_ord > n_shop and n_ord >= 2:
-            common.add(ident, f"in more ordinary posts ({n_ord}) than shop posts ({n_shop})")
+        # a share, not a count alone: the classifier misses a few of a shop's own ads, which must not make
+        # the shop's handle "common"
+        if n_ord >= p["min_ordinary_posts"] and n_ord >= p["ordinary_share"] * (n_ord + n_shop):
+            common.add(ident, f"in {n_ord} ordinary posts (and {n_shop} shop posts)")
 
 
 def identifier_accounts(ws: Workspace, idents: list[str]) -> pd.DataFrame:
@@ -141,7 +145,7 @@ def common_by_accounts(ws: Workspace, links: pd.DataFrame, p: dict[str, Any], co
 
 def common_bridges(ids: pd.DataFrame, p: dict[str, Any], common: CommonIdentifiers) -> None:
     """Identifiers that alone hold together groups of shop posts which share nothing else."""
-    shop = ids[ids["label"].isin(SHOP_LABELS) & ~ids["identifier"].map(common.__contains__)]
+    shop = ids[ids["label"].isin(SHOP_LABELS) & ~ids["posted_in"] & ~ids["identifier"].map(common.__contains__)]
     posts_of: dict[str, set[str]] = defaultdict(set)
     ids_of: dict[str, set[str]] = defaultdict(set)
     for post, ident in zip(shop["post_id"], shop["identifier"]):
