@@ -35,21 +35,27 @@ def make_posts(path: Path, n: int, seed: int, tmp: Path) -> float:
     return sum(len(t) for t in texts) / len(texts)
 
 
-class PeakRSS(threading.Thread):
-    """Samples the resident memory of this process and its children every 50 ms."""
+class Monitor(threading.Thread):
+    """Samples resident memory of this process and its descendants (the workers are the forkserver's
+    children, so the OS does not add their CPU time to ours) and the CPU time of each descendant."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0
+        self.cpu: dict[int, float] = {}
         self.stop = False
 
     def run(self) -> None:
         me = psutil.Process()
         while not self.stop:
-            try:
-                rss = me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
-            except psutil.Error:
-                rss = 0
+            rss = me.memory_info().rss
+            for c in me.children(recursive=True):
+                try:
+                    rss += c.memory_info().rss
+                    t = c.cpu_times()
+                    self.cpu[c.pid] = t.user + t.system
+                except psutil.Error:
+                    pass
             self.peak = max(self.peak, rss)
             time.sleep(0.05)
 
@@ -91,7 +97,7 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=2000)
+    ap.add_argument("--batch-size", type=int, default=4000)
     ap.add_argument("--baseline-sample", type=int, default=3000)
     args = ap.parse_args()
 
@@ -104,7 +110,7 @@ def main() -> None:
         avg = make_posts(posts, args.posts, args.seed, tmp)
         size = posts.stat().st_size
         print(f"input: {args.posts:,} posts, {size / 2**20:.1f} MiB, {avg:.0f} characters per post on average")
-        mon = PeakRSS()
+        mon = Monitor()
         mon.start()
         ws = Workspace.open(tmp / "ws")
         me = psutil.Process()
@@ -118,14 +124,18 @@ def main() -> None:
         mon.join()
         ws.close()
         main_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-        child_cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
+        child_cpu = sum(mon.cpu.values())
         rate = report.stored / wall
         print(f"scan: {report.stored:,} posts in {wall:.1f} s = {rate:,.0f} posts/s "
               f"(workers={args.workers}, batch={args.batch_size}); labels {dict(report.counts)}")
         print(f"  CPU: main process {main_cpu:.1f} s, workers {child_cpu:.1f} s "
               f"= {(main_cpu + child_cpu) / report.stored * 1e6:.0f} µs per post")
         print(f"  peak RSS (main + workers): {mon.peak / 2**20:,.0f} MiB")
-        print(f"  extrapolated to 1,000,000 posts: {1_000_000 / rate:,.0f} s")
+        n = report.stored
+        bound = min(2 * n / (main_cpu + child_cpu), n / main_cpu,
+                    args.workers * n / child_cpu if child_cpu else float("inf"))
+        print(f"  extrapolated to 1,000,000 posts: {1_000_000 / rate:,.0f} s at this rate; on 2 otherwise idle "
+              f"cores the measured CPU times allow at most {bound:,.0f} posts/s")
         base = naive_baseline(posts, args.baseline_sample)
         print(f"naive baseline (one regex per lexicon term + indicator regexes, 1 process, "
               f"{args.baseline_sample:,} posts): {base:,.0f} posts/s; scan is {rate / base:,.1f}x faster")

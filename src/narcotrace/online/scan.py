@@ -25,7 +25,7 @@ from narcotrace.online.indicators import EXTRACTOR_VERSION, as_contract
 from narcotrace.online.lexicon import Lexicon
 from narcotrace.online.sources import Quarantined, RawPost, ReadReport, read_posts
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 4000
 
 _KK = re.compile(r"[әғқңөұүһі]")
 _CYR = re.compile(r"[а-яё]")
@@ -140,6 +140,11 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
     report = ScanReport(read_report, model_version=model.version, out=Path(out) if out else None)
     out_f = open(out, "wb") if out else None
     scanned_at = utcnow()
+    # DuckDB would otherwise cache up to 80 % of RAM while a big scan grows the tables; the scan's own
+    # memory (batches in flight, workers) stays well under 1 GiB, so 1 GiB for the database keeps the
+    # whole command under 2 GiB.
+    old_limit = ws.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    ws.con.execute("SET memory_limit = '1GiB'")
     batches = _batches(stream, batch_size, ws, report)
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     try:
@@ -154,6 +159,7 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
     finally:
         if out_f is not None:
             out_f.close()
+        ws.con.execute(f"SET memory_limit = '{old_limit}'")
     ws.audit("scan", ", ".join(str(p) for p in paths)[:500], {
         "format": fmt, "read": read_report.read, "stored": report.stored, "quarantined": report.quarantined,
         "labels": dict(report.counts), "model_version": model.version, "extractor_version": EXTRACTOR_VERSION,
@@ -273,8 +279,10 @@ def _store(ws, posts: list[RawPost], result: dict, model_version: str, scanned_a
     con.register("_scan_inds", ind_tbl)
     try:
         con.execute("BEGIN TRANSACTION")
+        # delete-then-insert is cheaper than INSERT OR REPLACE on the primary key, and replaces the same
         con.execute("DELETE FROM indicators WHERE post_id IN (SELECT post_id FROM _scan_posts)")
-        con.execute("INSERT OR REPLACE INTO posts BY NAME SELECT * FROM _scan_posts")
+        con.execute("DELETE FROM posts WHERE post_id IN (SELECT post_id FROM _scan_posts)")
+        con.execute("INSERT INTO posts BY NAME SELECT * FROM _scan_posts")
         con.execute("INSERT INTO indicators BY NAME SELECT * FROM _scan_inds")
         con.execute("COMMIT")
     except Exception:
