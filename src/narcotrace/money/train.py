@@ -76,15 +76,36 @@ def _neighbours(s: Slice, values: pd.Series) -> pd.DataFrame:
         return score_mod.neighbour_columns(eng, t, values, NEIGHBOUR_HOPS)
 
 
-def slices_of(ws: Workspace, roles: pd.Series, name: str, params: dict) -> tuple[Slice, Slice]:
-    """Earlier and later slice of a workspace with account roles (index account_id -> role)."""
+def slices_of(ws: Workspace, roles: pd.Series, name: str, params: dict,
+              crime_transfers: pd.Series | None = None) -> tuple[Slice, Slice]:
+    """Earlier and later slice of a workspace with account roles (index account_id -> role).
+
+    Roles are facts about the whole period, but a drop is a drop only while its spell lasts and a
+    laundering member only around its pattern. With `crime_transfers` (ids of drug and laundering
+    transfers), a suspect-role account counts as a suspect in a slice only if it took part in one of
+    them there; otherwise it is left out of that slice (neither suspect nor a clean negative).
+    """
     lo, split, hi = _time_bounds(ws)
+    if crime_transfers is not None:
+        ws.con.register("_crime", pd.DataFrame({"transfer_id": crime_transfers.astype(str)}))
     out = []
-    for tag, (a, b) in (("fit", (lo, split)), ("cal", (split, hi))):
-        X = _slice_matrix(ws, a, b, params, tag)
-        r = roles.reindex(X.index).fillna("normal")
-        keep = ~r.isin(EXCLUDED_ROLES)
-        out.append(Slice(f"{name}:{tag}", X[keep], r[keep], ws, (a, b)))
+    try:
+        for tag, (a, b) in (("fit", (lo, split)), ("cal", (split, hi))):
+            X = _slice_matrix(ws, a, b, params, tag)
+            r = roles.reindex(X.index).fillna("normal")
+            keep = ~r.isin(EXCLUDED_ROLES)
+            if crime_transfers is not None:
+                active = {x for x, in ws.con.execute("""
+                    SELECT DISTINCT acct FROM (
+                        SELECT from_account AS acct, timestamp FROM transfers SEMI JOIN _crime USING (transfer_id)
+                        UNION ALL
+                        SELECT to_account, timestamp FROM transfers SEMI JOIN _crime USING (transfer_id))
+                    WHERE timestamp >= ? AND timestamp < ?""", [a, b]).fetchall()}
+                keep &= ~r.isin(score_mod.SUSPECT_ROLES) | r.index.isin(list(active))
+            out.append(Slice(f"{name}:{tag}", X[keep], r[keep], ws, (a, b)))
+    finally:
+        if crime_transfers is not None:
+            ws.con.unregister("_crime")
     return out[0], out[1]
 
 
@@ -158,6 +179,9 @@ def fit(fit_slices: list[Slice], cal_slices: list[Slice], *, version: str, seed:
         "split": f"temporal per dataset: first {TRAIN_SHARE:.0%} of the time span fits the trees, "
                  f"the rest fits the isotonic calibration",
         "excluded_roles": sorted(EXCLUDED_ROLES),
+        "labels": "simulated worlds: an account is a suspect in a time slice if its role is one of the suspect "
+                  "roles and it took part in a drug or laundering transfer in that slice; suspect-role accounts "
+                  "without such a transfer in a slice are left out of it",
         "fit_accounts": int(len(yA)), "fit_suspects": int(yA.sum()),
         "fit_roles": {k: int(v) for k, v in rA.value_counts().items()},
         "seed": seed,
@@ -212,7 +236,12 @@ def train_from_worlds(worlds: list[Path], out: Path, *, version: str | None = No
                 if (world / "accounts.parquet").is_file():
                     ingest_accounts(ws, [world / "accounts.parquet"])
                 ingest_paths(ws, [world / "transfers.parquet"])
-                a, b = slices_of(ws, roles, world.name, params)
+                crime = None
+                truth_tx = world / "truth" / "transfers.parquet"
+                if truth_tx.is_file():
+                    tx = pd.read_parquet(truth_tx, columns=["transfer_id", "is_drug", "is_laundering"])
+                    crime = tx.loc[tx["is_drug"] | tx["is_laundering"], "transfer_id"]
+                a, b = slices_of(ws, roles, world.name, params, crime)
                 fits.append(a)
                 cals.append(b)
                 sources.append({**_world_facts(world), "transfers": ws.count("transfers"),

@@ -1,0 +1,1 @@
+"""Shipped models: post classifier and money risk model, each with its model card (JSON)."""
