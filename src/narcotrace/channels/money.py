@@ -11,8 +11,9 @@ went next (collectors, then exchangers and cash-out points), attributed proporti
   ordinary spending weeks later takes nothing; each account down the chain is credited with its share of
   the channel's money, and so on to where it leaves. (Spreading each arrival proportionally over all later
   transfers lends early money to later forwards and strands the last payments of a drop spell.)
-- Collectors: accounts that got at least `collector_min_share` of the channel's drug money (and
-  `collector_min_kzt`) from its drops. Exchangers, cash points, crypto and foreign accounts are endpoints:
+- Collectors: accounts that got at least `collector_min_kzt` of drug money from the channel's drops, and
+  either at least `collector_min_share` of it or at least one *sweep* (a transfer that emptied a drop of at
+  least 80 % of the drug money waiting in it). Exchangers, cash points, crypto and foreign accounts are endpoints:
   money stops there, and they are never collectors.
 """
 
@@ -141,33 +142,41 @@ def outgoing(ws: Workspace, accounts: list[str], since: datetime, until: datetim
         con.unregister("_ch_accounts")
 
 
-def spread(lots: list[tuple[pd.Timestamp, float]], moves: pd.DataFrame, horizon: timedelta) -> dict[str, float]:
-    """Attribute each arrival (time, amount), oldest first, to the account's outgoing transfers that follow it
-    within `horizon`, earliest first, up to what each still carries; returns transfer_id -> amount."""
-    if moves.empty:
-        return {}
-    times = moves["timestamp"].to_numpy()
-    remaining = moves["amount"].to_numpy(dtype=float).copy()
-    ids = moves["transfer_id"].tolist()
-    out: dict[str, float] = defaultdict(float)
-    for ts, amount in sorted(lots):
-        t = ts.to_datetime64()
-        left = amount
-        for i in ((times > t) & (times <= (ts + horizon).to_datetime64())).nonzero()[0]:
-            take = min(left, remaining[i])
-            if take > EPS:
-                remaining[i] -= take
-                out[ids[i]] += float(take)
-                left -= take
-            if left <= EPS:
+def spread(lots: list[tuple[pd.Timestamp, float]], moves: pd.DataFrame, horizon: timedelta
+           ) -> dict[str, tuple[float, bool]]:
+    """First in, first out: each outgoing transfer, in time order, carries the oldest traced money that
+    arrived before it and not more than `horizon` earlier. Returns transfer_id -> (amount carried, sweep),
+    where a sweep carries at least 80 % of the traced money waiting at that moment (a drop emptying itself
+    to its collector, not a holder's everyday payment)."""
+    out: dict[str, tuple[float, bool]] = {}
+    if moves.empty or not lots:
+        return out
+    queue = [[ts, float(amount)] for ts, amount in sorted(lots)]
+    head = 0
+    for tid, ts, amount in zip(moves["transfer_id"], moves["timestamp"], moves["amount"]):
+        while head < len(queue) and (queue[head][1] <= EPS or queue[head][0] < ts - horizon):
+            head += 1  # spent, or waited too long: it stayed
+        waiting = [lot for lot in queue[head:] if lot[0] < ts]
+        pending = sum(lot[1] for lot in waiting if lot[0] >= ts - horizon)
+        need, carried = float(amount), 0.0
+        for lot in waiting:
+            if lot[0] < ts - horizon or lot[1] <= EPS:
+                continue
+            take = min(need, lot[1])
+            lot[1] -= take
+            need -= take
+            carried += take
+            if need <= EPS:
                 break
+        if carried > EPS:
+            out[tid] = (carried, carried >= 0.8 * pending)
     return out
 
 
 def _forward(ws: Workspace, lots_by_account: dict[str, list[tuple[pd.Timestamp, float]]], horizon: timedelta
              ) -> pd.DataFrame:
     """One hop: where the money waiting at each account went (transfer, from, to, channel, attributed)."""
-    cols = ["transfer_id", "timestamp", "from_account", "to_account", "channel", "amount", "attributed"]
+    cols = ["transfer_id", "timestamp", "from_account", "to_account", "channel", "amount", "attributed", "sweep"]
     lots_by_account = {a: v for a, v in lots_by_account.items() if v}
     if not lots_by_account:
         return pd.DataFrame(columns=cols)
@@ -178,9 +187,9 @@ def _forward(ws: Workspace, lots_by_account: dict[str, list[tuple[pd.Timestamp, 
     for account, m in moves.groupby("from_account", sort=True):
         got = spread(lots_by_account.get(account, []), m.reset_index(drop=True), horizon)
         for r in m.itertuples(index=False):
-            if got.get(r.transfer_id, 0.0) > EPS:
+            if r.transfer_id in got:
                 rows.append((r.transfer_id, r.timestamp, r.from_account, r.to_account, r.channel, float(r.amount),
-                             got[r.transfer_id]))
+                             *got[r.transfer_id]))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -283,7 +292,7 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
         unknown = [a for a in set(hop1["to_account"]) if a not in ends and kinds.get(a, (None,))[0] is None]
         hubs = _hubs(ws, unknown, int(p["hub_min_payers"]))
         ends.update({a: r for a, r in hubs.items() if r in ("exchanger", "cash_out")})
-        got: dict[str, list[Any]] = defaultdict(lambda: [0.0, set(), [], []])
+        got: dict[str, list[Any]] = defaultdict(lambda: [0.0, set(), [], [], 0])
         for r in hop1.itertuples(index=False):
             if r.to_account in drops:
                 continue
@@ -292,26 +301,28 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
             g[1].add(r.from_account)
             g[2].append(r.transfer_id)
             g[3].append((r.timestamp, r.attributed))
+            g[4] += bool(r.sweep) and r.attributed >= p["collector_min_kzt"]
         collectors: dict[str, list[tuple[pd.Timestamp, float]]] = {}
         endpoint_in: dict[str, list[Any]] = defaultdict(lambda: [0.0, []])
-        for account, (amount, via, tids, arrivals) in sorted(got.items()):
+        for account, (amount, via, tids, arrivals, sweeps) in sorted(got.items()):
             if account in ends:
                 endpoint_in[account][0] += amount
                 endpoint_in[account][1] += tids
                 continue
             share = amount / cm.volume
-            if share < p["collector_min_share"] or amount < p["collector_min_kzt"] or account in business \
-                    or account in hubs:
+            # a collector takes a real share of the channel's money, or at least one sweep of a drop
+            if (share < p["collector_min_share"] and not sweeps) or amount < p["collector_min_kzt"] \
+                    or account in business or account in hubs:
                 continue
             collectors[account] = arrivals
             cm.forwarded += amount
             cm.members.append(Member(account, "collector", round(min(1.0, 0.5 + share + 0.1 * (len(via) - 1)), 3),
-                                     amount, {"from_drops": sorted(via), "share_of_drug_money": round(share, 4),
+                                     amount, {"from_drops": sorted(via), "share_of_drug_money": round(share, 4), "sweeps": sweeps,
                                               "transfer_ids": sorted(tids)[:50], "transfers": len(tids)}))
         # hop 2: from the collectors to where the money leaves
         hop2 = _forward(ws, collectors, horizon)
         ends.update(_endpoint_roles(hop2, kinds, p))
-        for r in hop2.itertuples(index=False):
+        for r in hop2.itertuples(index=False):  # sweeps do not matter here: endpoints are known by kind
             if r.to_account in ends:
                 endpoint_in[r.to_account][0] += r.attributed
                 endpoint_in[r.to_account][1].append(r.transfer_id)
