@@ -42,6 +42,7 @@ class Emitter:
 
     def __init__(self) -> None:
         self.entities: dict[str, EntityProxy] = {}
+        self.holders: dict[str, EntityProxy] = {}  # account id -> its holder (payments reuse it)
 
     def make(self, schema: str, *key: Any, **props: Any) -> EntityProxy:
         proxy = model.make_entity(schema)
@@ -66,6 +67,8 @@ def _note(status: str, *parts: str) -> str:
 
 def _holder(em: Emitter, acc: Account) -> EntityProxy:
     """The account's holder; an unnamed one still exists, so payments have both ends."""
+    if acc.id in em.holders:
+        return em.holders[acc.id]
     key = acc.holder_id or f"account:{acc.id}"
     if acc.holder_name:
         name = acc.holder_name
@@ -78,8 +81,9 @@ def _holder(em: Emitter, acc: Account) -> EntityProxy:
     kind = (acc.holder_kind or "").lower()
     schema = "Person" if kind == "person" else "Organization" if kind in ("business", "company", "exchanger") or \
         acc.kind == "exchanger" else "LegalEntity"
-    return em.make(schema, "holder", key, name=name, country=(acc.country or "").lower() or None,
-                   notes="holder name unknown" if not acc.holder_name else None)
+    em.holders[acc.id] = em.make(schema, "holder", key, name=name, country=(acc.country or "").lower() or None,
+                                 notes="holder name unknown" if not acc.holder_name else None)
+    return em.holders[acc.id]
 
 
 def _account(em: Emitter, acc: Account, topics: bool) -> EntityProxy:
