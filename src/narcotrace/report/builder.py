@@ -33,8 +33,9 @@ ROLE_COLOURS = {"shop": "#1a202c", "handle": "#3182ce", "bot": "#63b3ed", "site"
 ROLE_NAMES = {"shop": "shop", "handle": "handle", "bot": "bot", "site": "site", "payment": "payment detail",
               "buyers": "buyers", "drop": "drop", "wallet": "wallet", "collector": "collector",
               "exchanger": "exchanger", "cash_out": "cash-out"}
-COLUMNS = {"shop": 0, "handle": 1, "bot": 1, "site": 1, "payment": 2, "buyers": 2, "drop": 3, "wallet": 3,
-           "collector": 4, "exchanger": 5, "cash_out": 5}
+COLUMNS = {"shop": 0, "handle": 1, "bot": 1, "site": 1, "payment": 2, "buyers": 3, "drop": 4, "wallet": 4,
+           "collector": 5, "exchanger": 6, "cash_out": 6}
+MAX_ROWS = 9  # a column with more nodes wraps into sub-columns, so big channels stay readable when fitted
 PAYMENT_PREFIXES = ("card", "phone", "iban", "btc", "eth", "tron", "ltc", "xmr")
 MAX_POSTS_PER_CHANNEL = 150
 
@@ -91,12 +92,18 @@ def channel_graph(ch: Channel, f: Findings) -> dict[str, Any]:
                       "count": count})
     by_col: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for n in nodes:
-        by_col[COLUMNS.get(n["role"], 3)].append(n)
-    for col, group in by_col.items():
+        by_col[COLUMNS.get(n["role"], 4)].append(n)
+    x = 0.0
+    for col in sorted(by_col):
+        group = by_col[col]
+        subs = -(-len(group) // MAX_ROWS)
+        rows = -(-len(group) // subs)
         for i, n in enumerate(group):
-            n["x"] = col * 190
-            n["y"] = (i - (len(group) - 1) / 2) * 64
+            sub, row = divmod(i, rows)
+            n["x"] = x + sub * 110
+            n["y"] = (row - (rows - 1) / 2) * 62 + (sub % 2) * 18
             n["colour"] = ROLE_COLOURS.get(n["role"], "#718096")
+        x += (subs - 1) * 110 + 200
     top = max((e["weight"] for e in edges), default=1) or 1
     for i, e in enumerate(edges):
         e["id"] = f"e{i}"
