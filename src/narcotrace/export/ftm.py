@@ -46,17 +46,18 @@ class Emitter:
 
     def make(self, schema: str, *key: Any, **props: Any) -> EntityProxy:
         proxy = model.make_entity(schema)
-        proxy.make_id(NS, schema, *[str(k) for k in key])
+        entity_id = proxy.make_id(NS, schema, *[str(k) for k in key])
+        assert entity_id is not None  # NS is never empty
         for prop, value in props.items():
             if value is None or value == "" or value == []:
                 continue
             for v in value if isinstance(value, (list, tuple, set)) else [value]:
                 if v is not None and v != "":
                     proxy.add(prop, v)
-        if proxy.id in self.entities:
-            self.entities[proxy.id].merge(proxy)
-            return self.entities[proxy.id]
-        self.entities[proxy.id] = proxy
+        if entity_id in self.entities:
+            self.entities[entity_id].merge(proxy)
+            return self.entities[entity_id]
+        self.entities[entity_id] = proxy
         return proxy
 
 

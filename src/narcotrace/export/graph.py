@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import networkx as nx
+import networkx as nx  # type: ignore[import-untyped]
 
 from narcotrace.errors import UserError
 from narcotrace.export.findings import Findings, load_findings

@@ -70,11 +70,11 @@ class Bundle:
 
 
 def _indicator(b: Bundle, ind: Indicator, f: Findings) -> str | None:
-    first = min((f.posts[p].captured_at or f.posts[p].date for p in ind.post_ids
-                 if p in f.posts and (f.posts[p].captured_at or f.posts[p].date)), default=None)
+    seen = [f.posts[p].captured_at or f.posts[p].date for p in ind.post_ids if p in f.posts]
+    first = min((d for d in seen if d is not None), default=None)
     evidence = "; ".join(f"post {p} ({f.posts[p].url or f.posts[p].source or '?'}, sha256 {f.posts[p].sha256 or '?'})"
                          for p in ind.post_ids[:10] if p in f.posts)
-    common = {"created": _ts(first), "modified": _ts(first), "valid_from": _ts(first).replace(".000Z", "Z"),
+    common: dict[str, Any] = {"created": _ts(first), "modified": _ts(first), "valid_from": _ts(first).replace(".000Z", "Z"),
               "pattern_type": "stix", "pattern_version": "2.1",
               "confidence": 90 if ind.status == APPROVED else 50,
               "description": ("Approved" if ind.status == APPROVED else "PROPOSED: not yet approved by a person")

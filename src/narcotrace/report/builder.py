@@ -79,9 +79,9 @@ def channel_graph(ch: Channel, f: Findings) -> dict[str, Any]:
             payers.add(t.from_account)
             buyers[t.to_account] = (payers, total + amount)
         elif t.from_account in members and t.to_account in members:
-            e = flows[(t.from_account, t.to_account)]
-            e[0] += amount
-            e[1] += 1
+            flow = flows[(t.from_account, t.to_account)]
+            flow[0] += amount
+            flow[1] += 1
     for drop, (payers, total) in buyers.items():
         nid = "buyers:" + drop
         nodes.append({"id": nid, "label": f"{len(payers)} buyers", "role": "buyers",
@@ -132,7 +132,7 @@ def _city_amounts(f: Findings) -> list[tuple[str, float]]:
     from narcotrace.channels.shops import CityFinder
 
     finder = CityFinder()
-    out: Counter[str] = Counter()
+    out: dict[str, float] = defaultdict(float)
     for ch in f.channels.values():
         named: Counter[str] = Counter()
         for pid in ch.post_ids:
@@ -185,7 +185,7 @@ def context(ws: Workspace, channel: str | None) -> dict[str, Any]:
     for p in f.posts.values():
         if p.date and p.label in ("sale", "recruitment"):
             ad_days[p.date.date()][p.label] += 1
-    pay_days: Counter[date] = Counter()
+    pay_days: dict[date, float] = defaultdict(float)
     for t in f.transfers.values():
         if t.kind == "drug_payment" and t.timestamp:
             pay_days[t.timestamp.date()] += float(t.amount_base if t.amount_base is not None else t.amount or 0)
