@@ -82,7 +82,9 @@ def test_default_exports_only_what_a_person_approved(run_cli, ws_path, tmp_path)
     assert names == {"Snow Fox <b>"}  # channel B has no approved post
     messages = {r["properties"]["messageId"][0] for r in rows if r["schema"] == "Message"}
     assert messages == {"a0"}  # the approved post only; a rejected post is never exported
-    assert all("PROPOSED" not in n for r in rows if r["schema"] == "Message" for n in r["properties"]["notes"])
+    assert all("PROPOSED" not in n for r in rows for n in r["properties"].get("notes", []))
+    payers = [r for r in rows if r["schema"] == "Payment"]
+    assert len(payers) == 8 + 4 * 3  # the approved channel's drug payments and forwards, with the buyers as payers
 
 
 def test_channel_option_and_stable_ids(run_cli, ws_path, tmp_path):

@@ -326,9 +326,14 @@ def load_findings(ws: Workspace, *, proposed: bool, channel: str | None = None) 
                 mark(t, "evidence", None)
     transfers = _transfers(ws, kinds)
     # the other end of each evidence transfer (a buyer, a counterparty) is listed too, so payments have both ends
-    others = {t.from_account for t in transfers.values()} | {t.to_account for t in transfers.values()}
-    others = {a for a in others if a and a not in accounts}
-    accounts.update(_accounts(ws, {a: PROPOSED for a in others}, {}, {}, role="counterparty"))
+    # (approved when the account it paid or was paid by is approved: it is that finding's evidence)
+    others: dict[str, str] = {}
+    for t in transfers.values():
+        for mine, other in ((t.from_account, t.to_account), (t.to_account, t.from_account)):
+            if other and other not in accounts and mine in accounts:
+                if others.get(other) != APPROVED:
+                    others[other] = accounts[mine].status
+    accounts.update(_accounts(ws, others, {}, {}, role="counterparty"))
     return Findings(channels, posts, indicators, accounts, identifies, transfers, proposed, channel)
 
 
