@@ -124,10 +124,11 @@ def common_by_accounts(ws: Workspace, links: pd.DataFrame, p: dict[str, Any], co
     ws.con.register("_ch_links", links)
     try:
         rows = ws.con.execute("""
-            WITH acc AS (SELECT DISTINCT account_id FROM _ch_links)
-            SELECT acc.account_id, a.kind, a.holder_kind,
-                   (SELECT count(DISTINCT t.from_account) FROM transfers t WHERE t.to_account = acc.account_id) AS payers
-            FROM acc LEFT JOIN accounts a USING (account_id)""").fetchall()
+            WITH acc AS (SELECT DISTINCT account_id FROM _ch_links),
+            payers AS (SELECT t.to_account AS account_id, count(DISTINCT t.from_account) AS n
+                       FROM transfers t SEMI JOIN acc ON t.to_account = acc.account_id GROUP BY 1)
+            SELECT acc.account_id, a.kind, a.holder_kind, coalesce(payers.n, 0)
+            FROM acc LEFT JOIN accounts a USING (account_id) LEFT JOIN payers USING (account_id)""").fetchall()
     finally:
         ws.con.unregister("_ch_links")
     hub: dict[str, str] = {}
