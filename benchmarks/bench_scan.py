@@ -92,6 +92,62 @@ def naive_baseline(posts: Path, sample: int) -> float:
     return len(texts) / (time.perf_counter() - t0)
 
 
+def stages(posts: Path, sample: int) -> None:
+    """CPU time per post of each stage, in one process (time.process_time, best of 2)."""
+    import orjson
+
+    from narcotrace.online import scan
+    from narcotrace.online.classify import featurise
+    from narcotrace.online.indicators import as_contract, extract
+    from narcotrace.online.lexicon import Lexicon
+    from narcotrace.online.normalize import normalize
+    from narcotrace.online.sources import read_posts
+
+    lines = []
+    with open(posts, encoding="utf-8") as f:
+        for line in f:
+            lines.append(line)
+            if len(lines) >= sample:
+                break
+    part = posts.with_name("sample.jsonl")
+    part.write_text("".join(lines), encoding="utf-8")
+    scan._init(None, [], None)
+    model, lex = scan._STATE["model"], scan._STATE["lexicon"]
+
+    def t(label, fn):
+        best = float("inf")
+        for _ in range(2):
+            c0 = time.process_time()
+            r = fn()
+            best = min(best, time.process_time() - c0)
+        print(f"  {label:<44} {best / sample * 1e6:7.1f} µs/post")
+        return r
+
+    print(f"CPU per post by stage ({sample:,} posts, one process):")
+    raw = t("read (sources: JSONL reader, RawPost)", lambda: list(read_posts([part])))
+    texts = [p.text for p in raw]
+    norms = t("normalize", lambda: [normalize(x) for x in texts])
+    t("lexicon match", lambda: [lex.match(n) for n in norms])
+    t("indicators extract", lambda: [extract(x) for x in texts])
+    analyses = [scan.analyse(x, lex) for x in texts]
+    feats = t("features (n-gram hashing, lexicon, dense)", lambda: featurise(analyses, model.space))
+    proba = t("calibrated prediction", lambda: model.predict_proba_features(feats))
+    t("explanation", lambda: model.explain(analyses, feats, proba))
+    res = model.classify(analyses)
+    t("output line (as_contract + orjson)", lambda: [orjson.dumps({"i": as_contract(a.indicators),
+                                                                    "e": r.explanation}) for a, r in zip(analyses, res)])
+    result = scan._process(scan._payload(raw))
+    import tempfile
+
+    from narcotrace.workspace import Workspace
+
+    with tempfile.TemporaryDirectory() as d:
+        ws = Workspace.open(Path(d) / "ws")
+        rep = scan.ScanReport(scan.ReadReport())
+        t("store (Arrow -> DuckDB posts + indicators)", lambda: scan._store(ws, raw, result, "v", None, rep))
+        ws.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--posts", type=int, default=200_000)
@@ -99,6 +155,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=4000)
     ap.add_argument("--baseline-sample", type=int, default=3000)
+    ap.add_argument("--stages", type=int, default=10000, help="posts for the per-stage CPU breakdown (0: skip)")
     args = ap.parse_args()
 
     from narcotrace.online.scan import scan_paths
@@ -136,6 +193,8 @@ def main() -> None:
                     args.workers * n / child_cpu if child_cpu else float("inf"))
         print(f"  extrapolated to 1,000,000 posts: {1_000_000 / rate:,.0f} s at this rate; on 2 otherwise idle "
               f"cores the measured CPU times allow at most {bound:,.0f} posts/s")
+        if args.stages:
+            stages(posts, args.stages)
         base = naive_baseline(posts, args.baseline_sample)
         print(f"naive baseline (one regex per lexicon term + indicator regexes, 1 process, "
               f"{args.baseline_sample:,} posts): {base:,.0f} posts/s; scan is {rate / base:,.1f}x faster")
