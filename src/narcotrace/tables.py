@@ -236,8 +236,9 @@ TABLES: dict[str, Table] = {
             ("channel_id", "VARCHAR", "channel"),
             ("member_kind", "VARCHAR", "post | indicator | account"),
             ("member_id", "VARCHAR", "post id, canonical identifier or account id"),
-            ("role", "VARCHAR", "post: sale | recruitment; indicator: handle | bot | domain | onion | card | phone | "
-                                "wallet | ...; account: drop | collector | exchanger | cash_out | wallet"),
+            ("role", "VARCHAR", "post: sale | recruitment | none (a post the classifier doubted, attached by the shop's "
+                                "identifiers); indicator: the identifier's kind (telegram | domain | card | phone | "
+                                "iban | btc | tron | ...); account: drop | wallet | collector | exchanger | cash_out"),
             ("score", "DOUBLE", "0..1 confidence of this member's role"),
             ("volume", "DOUBLE", "money attributed through this member (accounts), base currency"),
             ("evidence", "JSON", "why: post ids naming it, transfer ids, trace amounts"),
