@@ -136,7 +136,8 @@ class SparkEngine(Engine):
         if name not in self._tables:
             path = self.tmp / f"{name}.parquet"
             self.ws.con.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")
-            self._tables[name] = self._backend.read_parquet(str(path), table_name=f"nt_{name}")
+            # Cached: the feature and typology queries read the same table many times over.
+            self._tables[name] = self._backend.read_parquet(str(path), table_name=f"nt_{name}").cache()
         return self._tables[name]
 
     def write(self, name: str, expr: ir.Table) -> int:
@@ -145,15 +146,22 @@ class SparkEngine(Engine):
             shutil.rmtree(out)
         self._backend.to_parquet_dir(expr, str(out))
         self.ws.con.execute(f"CREATE OR REPLACE TABLE \"{name}\" AS SELECT * FROM read_parquet('{out}/*.parquet')")
-        self._tables.pop(name, None)  # a later table(name) must see the new content
+        self._release(name)  # a later table(name) must see the new content
         return self.ws.count(name)
 
+    def _release(self, name: str) -> None:
+        t = self._tables.pop(name, None)
+        if t is None:
+            return
+        try:
+            t.release()  # unpersist the cached DataFrame
+            self.session.catalog.dropTempView(f"nt_{name}")
+        except Exception:  # already released or view gone
+            pass
+
     def close(self) -> None:
-        for t in self._tables:
-            try:
-                self.session.catalog.dropTempView(f"nt_{t}")
-            except Exception:  # view already gone
-                pass
+        for name in list(self._tables):
+            self._release(name)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
