@@ -10,6 +10,7 @@ in narcotrace/money/mappings/ (see docs/formats.md).
 from __future__ import annotations
 
 import codecs
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +105,11 @@ class MappedCsvReader(TransferReader):
     def stage(self, con: Any, path: Path) -> Staged:
         m = self.mapping
         csv_path = _as_utf8(path, m.encoding)
-        table, rejected, cols = read_csv_numbered(con, csv_path, delim=m.delimiter, skip=m.skip_rows)
+        try:
+            table, rejected, cols = read_csv_numbered(con, csv_path, delim=m.delimiter, skip=m.skip_rows)
+        finally:
+            if csv_path != path:  # the transcoded copy is in DuckDB now
+                shutil.rmtree(csv_path.parent, ignore_errors=True)
 
         def col(fieldname: str) -> str:
             names = m.columns.get(fieldname)
