@@ -129,3 +129,14 @@ def test_typed_card_and_phone_become_identifiers_of_the_receiver(workspace, tmp_
     # the self-transfer c3 is quarantined, so its card names nobody
     assert ids == [("card:4400430000000001", "B", "card", "transfers"),
                    ("phone:+77010000002", "C", "phone", "transfers")]
+
+
+def test_cli_shipped_mapping_by_name_and_missing_mapping(run_cli, tmp_path, money_fixtures):
+    ws = tmp_path / "ws"
+    res = run_cli("ingest", money_fixtures / "mapped" / "kaspi_statement.csv", "--mapping", "kaspi_statement.yaml",
+                  "--workspace", ws)
+    assert res.exit_code == 0, res.stderr
+    assert "read 4 = stored 3 + quarantined 1" in res.stdout
+    res = run_cli("ingest", money_fixtures / "mapped" / "kaspi_statement.csv", "--mapping", tmp_path / "nope.yaml",
+                  "--workspace", ws)
+    assert res.exit_code == 1 and "nope.yaml" in res.stderr

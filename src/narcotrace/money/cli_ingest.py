@@ -21,8 +21,9 @@ def register(app: typer.Typer) -> None:
             help="auto | canonical | ibm | amlsim | pacs008 | camt053 | mapped (auto: from header/XML root)."
         )] = "auto",
         mapping: Annotated[Path | None, typer.Option(
-            "--mapping", "-m", help="YAML mapping for --format mapped (column names, date format, decimal comma).",
-            exists=True, dir_okay=False)] = None,
+            "--mapping", "-m", help="YAML mapping for --format mapped (column names, date format, decimal comma); "
+            "a shipped example by name: kaspi_statement.yaml, halyk_statement.yaml, signed_statement.yaml.",
+            dir_okay=False)] = None,
         rates: Annotated[Path | None, typer.Option(
             "--rates", help="YAML of exchange rates into KZT (default: the static reference table shipped).",
             exists=True, dir_okay=False)] = None,

@@ -143,6 +143,8 @@ def ingest_paths(ws: Workspace, paths: list[Path | str], fmt: str = "auto", mapp
                  rates: Path | str | None = None) -> IngestReport:
     """Ingest transfer (and account) files; see the module docstring for the rules."""
     files = expand([Path(p) for p in paths])
+    if mapping is not None:
+        open_reader("mapped", mapping)  # a bad mapping is reported before any file is read or skipped
     report = IngestReport()
     _load_fx(ws, rates)
     plan = [(p, detect(ws.con, p, fmt, mapping)) for p in files]
