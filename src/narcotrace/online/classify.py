@@ -43,6 +43,9 @@ POSITIVE = ("sale", "recruitment")
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_PREFIX = "post-classifier-"
 EXPLAIN_TOP = 8
+# n-grams of a page's first 200,000 normalised characters decide its class (a whole 10 MB page would cost
+# GBs of hash arrays); the lexicon and the indicators still read all of it.
+MAX_NGRAM_CHARS = 200_000
 
 # The lexicon says "cathinones"; analysts, the simulator and the test sets say "mephedrone".
 _CATEGORY_NAMES = {"cathinones": "mephedrone"}
@@ -145,7 +148,7 @@ def term_column(m: LexMatch, n_lex: int) -> int:
 
 def featurise(batch: Sequence[Analysis], space: FeatureSpace) -> Features:
     n = len(batch)
-    hashed = hash_batch([a.norm.text for a in batch], space.n_char, space.n_word)
+    hashed = hash_batch([a.norm.text[:MAX_NGRAM_CHARS] for a in batch], space.n_char, space.n_word)
     char, char_norm = _occurrences(hashed.char_doc, hashed.char_col, n, space.n_char)
     word, word_norm = _occurrences(hashed.word_doc, hashed.word_col, n, space.n_word)
     dense = np.zeros((n, len(DENSE)), dtype=np.float64)

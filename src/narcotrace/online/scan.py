@@ -26,6 +26,7 @@ from narcotrace.online.lexicon import Lexicon
 from narcotrace.online.sources import Quarantined, RawPost, ReadReport, read_posts
 
 BATCH_SIZE = 4000
+BATCH_CHARS = 4_000_000  # pages are long: a batch also ends at this many characters of text
 
 _KK = re.compile(r"[әғқңөұүһі]")
 _CYR = re.compile(r"[а-яё]")
@@ -170,13 +171,16 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
 
 def _batches(stream: Iterable[RawPost | Quarantined], size: int, ws, report: ScanReport) -> Iterator[list[RawPost]]:
     batch: list[RawPost] = []
+    chars = 0
     bad: list[tuple[str, int, str, str]] = []
     for item in stream:
         if isinstance(item, RawPost):
             batch.append(item)
-            if len(batch) >= size:
+            chars += len(item.text)
+            if len(batch) >= size or chars >= BATCH_CHARS:
                 yield batch
                 batch = []
+                chars = 0
         else:
             bad.append((item.source, item.source_row, item.reason, item.raw))
             if len(bad) >= 1000:
