@@ -81,9 +81,14 @@ def test_features_equal_on_duckdb_and_spark(world, workspace, spark, money_fixtu
 
 def test_spark_engine_writes_back_into_the_workspace(workspace, spark):
     random_world(workspace, n=500, accounts=40)
+    import ibis
+
+    vals = ibis.memtable({"account_id": ["A000", "A001"], "value": [1.0, 0.0]})
     with SparkEngine(workspace, spark) as sp:
         n = sp.write("account_features", account_features(sp.table("transfers"), sp.table("accounts")))
+        m = sp.write("neighbour_scores", neighbour_mean(sp.table("transfers"), vals, 1))  # an in-memory table too
     assert n == workspace.count("account_features") == 40
+    assert m == workspace.count("neighbour_scores") > 0
     duck = DuckDBEngine(workspace)
     a = duck.execute(account_features(duck.table("transfers"), duck.table("accounts")))
     stored = workspace.con.execute("SELECT * FROM account_features").df()

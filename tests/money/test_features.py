@@ -85,3 +85,14 @@ def test_engine_write_stores_features_in_workspace(small_world):
     eng = DuckDBEngine(small_world)
     n = eng.write("account_features", account_features(eng.table("transfers"), eng.table("accounts")))
     assert n == 9 == small_world.count("account_features")
+
+
+def test_engine_write_accepts_in_memory_tables(small_world):
+    import ibis
+
+    eng = DuckDBEngine(small_world)
+    vals = ibis.memtable({"account_id": ["D1", "C1"], "value": [1.0, 0.5]})
+    n = eng.write("neighbour_scores", neighbour_mean(eng.table("transfers"), vals, 1))
+    assert n == small_world.count("neighbour_scores") > 0
+    n = eng.write("neighbour_scores", neighbour_mean(eng.table("transfers"), vals, 2))  # replaces
+    assert n == small_world.count("neighbour_scores")

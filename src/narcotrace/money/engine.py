@@ -75,8 +75,8 @@ class DuckDBEngine(Engine):
         return self.backend.table(name)
 
     def write(self, name: str, expr: ir.Table) -> int:
-        sql = self.backend.compile(expr)
-        self.ws.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+        # create_table (not raw SQL) so in-memory tables (ibis.memtable) in the expression are registered.
+        self.backend.create_table(name, expr, overwrite=True)
         return self.ws.count(name)
 
 
