@@ -19,8 +19,6 @@ indicators, and features without a place in the text (co-occurrences, evasion fl
 
 from __future__ import annotations
 
-import hashlib
-import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -464,12 +462,3 @@ def load_model(path: str | Path | None = None) -> PostClassifier:
             raise UserError(f"--model {p}: no such file")
         _CACHE[key] = PostClassifier.load(p)
     return _CACHE[key]
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def model_card(path: Path) -> dict:
-    card = path.with_suffix(".json")
-    return json.loads(card.read_text(encoding="utf-8")) if card.exists() else {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 _U64 = np.uint64
 _B = 0x100000001B3  # FNV prime: odd, so invertible modulo 2**64
@@ -62,28 +61,6 @@ class Hashed:
     tok_end: np.ndarray
     char_tok: np.ndarray  # token each char n-gram occurrence belongs to (index into tok_*)
     word_tok: np.ndarray  # token each word n-gram occurrence starts in
-
-    def char_matrix(self, n_features: int) -> tuple[sp.csr_matrix, np.ndarray]:
-        """L2-normalised counts of char n-grams per doc, and each doc's norm (to attribute scores)."""
-        return _l2_rows(_counts(self.char_doc, self.char_col, self.n_docs, n_features))
-
-    def word_matrix(self, n_features: int) -> tuple[sp.csr_matrix, np.ndarray]:
-        return _l2_rows(_counts(self.word_doc, self.word_col, self.n_docs, n_features))
-
-
-def _counts(doc: np.ndarray, col: np.ndarray, n_docs: int, n_features: int) -> sp.csr_matrix:
-    m = sp.csr_matrix((np.ones(len(doc), dtype=np.float64), (doc, col)), shape=(n_docs, n_features))
-    m.sum_duplicates()
-    return m
-
-
-def _l2_rows(m: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
-    sq = np.bincount(np.repeat(np.arange(m.shape[0]), np.diff(m.indptr)), weights=m.data ** 2,
-                     minlength=m.shape[0])
-    norms = np.sqrt(sq)
-    norms[norms == 0] = 1.0
-    m.data /= np.repeat(norms, np.diff(m.indptr))
-    return m, norms
 
 
 def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int, int] = (2, 5),

@@ -53,8 +53,7 @@ class TrainingPost:
 
 def refuse_heldout(path: Path) -> None:
     """The held-out test set must never be trained on."""
-    parts = [p.lower() for p in Path(path).resolve().parts]
-    if "heldout" in parts or any(p.startswith("heldout") for p in parts):
+    if any(part.lower().startswith("heldout") for part in Path(path).resolve().parts):
         raise UserError(f"{path}: this is the held-out test set; it is never used for training (data/heldout/README.md)")
 
 
