@@ -173,18 +173,23 @@ def spread(lots: list[tuple[pd.Timestamp, float]], moves: pd.DataFrame, horizon:
     return out
 
 
-def _forward(ws: Workspace, lots_by_account: dict[str, list[tuple[pd.Timestamp, float]]], horizon: timedelta
-             ) -> pd.DataFrame:
-    """One hop: where the money waiting at each account went (transfer, from, to, channel, attributed)."""
+def _forward(ws: Workspace, lots_by_account: dict[str, list[tuple[pd.Timestamp, float]]], horizon: timedelta,
+             prefetched: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """One hop: where the money waiting at each account went (transfer, from, to, channel, attributed, sweep).
+    `prefetched`: outgoing transfers by account, already read for every shop at once."""
     cols = ["transfer_id", "timestamp", "from_account", "to_account", "channel", "amount", "attributed", "sweep"]
     lots_by_account = {a: v for a, v in lots_by_account.items() if v}
     if not lots_by_account:
         return pd.DataFrame(columns=cols)
-    since = min(t for v in lots_by_account.values() for t, _ in v)
-    until = max(t for v in lots_by_account.values() for t, _ in v) + horizon
-    moves = outgoing(ws, list(lots_by_account), since.to_pydatetime(), until.to_pydatetime())
+    if prefetched is not None:
+        groups = [(a, prefetched[a]) for a in sorted(lots_by_account) if a in prefetched]
+    else:
+        since = min(t for v in lots_by_account.values() for t, _ in v)
+        until = max(t for v in lots_by_account.values() for t, _ in v) + horizon
+        moves = outgoing(ws, list(lots_by_account), since.to_pydatetime(), until.to_pydatetime())
+        groups = list(moves.groupby("from_account", sort=True))
     rows = []
-    for account, m in moves.groupby("from_account", sort=True):
+    for account, m in groups:
         got = spread(lots_by_account.get(account, []), m.reset_index(drop=True), horizon)
         for r in m.itertuples(index=False):
             if r.transfer_id in got:
@@ -254,6 +259,12 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
     horizon = timedelta(hours=float(p["forward_hours"]))
     result: dict[str, ChannelMoney] = {}
     pays_by_shop = dict(tuple(pays.groupby("shop_id", sort=False))) if len(pays) else {}
+    # the drops' outgoing transfers, read once for every shop (one scan of the transfers, not one per shop)
+    from_drops: dict[str, pd.DataFrame] = {}
+    if len(pays):
+        moves = outgoing(ws, sorted(set(pays["account_id"])), pays["timestamp"].min().to_pydatetime(),
+                         (pays["timestamp"].max() + horizon).to_pydatetime())
+        from_drops = {a: g.reset_index(drop=True) for a, g in moves.groupby("from_account", sort=True)}
     for shop in shops:
         cm = ChannelMoney()
         result[shop.shop_id] = cm
@@ -286,7 +297,7 @@ def follow_money(ws: Workspace, shops: list[Shop], links: pd.DataFrame, common: 
         for r in sp.itertuples(index=False):
             if r.account_id not in wallets:  # a wallet's money is already where it leaves the system
                 lots[r.account_id].append((r.timestamp, float(r.amount)))
-        hop1 = _forward(ws, lots, horizon)
+        hop1 = _forward(ws, lots, horizon, from_drops)
         drops = set(lots)
         ends = _endpoint_roles(hop1, kinds, p)
         unknown = [a for a in set(hop1["to_account"]) if a not in ends and kinds.get(a, (None,))[0] is None]
