@@ -443,11 +443,21 @@ def post_categories(matches: Sequence[LexMatch]) -> list[str]:
 
 
 def shipped_model_path() -> Path:
-    """The newest model file shipped in narcotrace/models (names carry the version)."""
-    found = sorted(MODELS_DIR.glob(f"{MODEL_PREFIX}*.joblib"))
+    """The newest model in narcotrace/models (by its card's created_at; names carry the version)."""
+    import json
+
+    found = list(MODELS_DIR.glob(f"{MODEL_PREFIX}*.joblib"))
     if not found:
         raise UserError(f"no post classifier in {MODELS_DIR}; run `narcotrace train`")
-    return found[-1]
+
+    def created(p: Path) -> str:
+        card = p.with_suffix(".json")
+        try:
+            return str(json.loads(card.read_text(encoding="utf-8")).get("created_at", ""))
+        except (OSError, ValueError):
+            return ""
+
+    return max(found, key=lambda p: (created(p), p.name))
 
 
 _CACHE: dict[str, PostClassifier] = {}
