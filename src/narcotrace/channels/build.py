@@ -171,7 +171,7 @@ def store(ws: Workspace, channels: list[Channel]) -> None:
     now = utcnow()
     rows = [(c.id, c.name, c.confidence, c.volume, c.first_seen, c.last_seen, c.cities, len(c.post_ids),
              len(c.accounts), now, VERSION) for c in channels]
-    members = []
+    members: list[tuple[Any, ...]] = []
     for c in channels:
         for post in c.post_ids:
             members.append((c.id, "post", post, c.post_labels.get(post), None, None, None))

@@ -97,7 +97,7 @@ def attach_doubtful(groups: list[list[str]], ids: pd.DataFrame, doubtful: set[st
     for (ident, g), n in counts.items():
         if n >= 2:
             owner[ident] = g if owner.get(ident, g) == g else -1  # -1: named by two shops, says nothing
-    extra: dict[int, set[str]] = {}
+    extra: dict[str, set[int]] = {}  # doubted post -> shops (group indexes) whose identifiers it names
     for post, ident in zip(text["post_id"], text["identifier"]):
         if post in doubtful and owner.get(ident, -1) >= 0:
             extra.setdefault(post, set()).add(owner[ident])
@@ -176,7 +176,7 @@ def build_shops(ws: Workspace, ids: pd.DataFrame, common: CommonIdentifiers, min
         scored = rows[rows["label"].isin(SHOP_LABELS)]
         dates = rows["date"].dropna()
         key = shop_key(own, posts_of, group)
-        named = Counter()
+        named: Counter = Counter()
         for text in rows["text"]:
             named.update(cities.find(text))
         shops.append(Shop(
