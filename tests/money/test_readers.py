@@ -175,3 +175,22 @@ def test_unknown_layout_asks_for_a_mapping(workspace, tmp_path):
     p.write_text("when,who,whom,how much\n2025-01-01,a,b,5\n")
     with pytest.raises(InputError, match="--format mapped --mapping"):
         ingest_paths(workspace, [p])
+
+
+def test_ibm_patterns_name_the_typology_of_labelled_transfers(workspace, money_fixtures):
+    # patterns listed first on purpose: ingest reads them after the transfers they refer to
+    report = ingest_paths(workspace, [money_fixtures / "ibm_patterns.txt", money_fixtures / "ibm_small.csv"])
+    labels = report.files[-1]
+    assert (labels.kind, labels.read, labels.stored, labels.quarantined) == ("labels", 4, 2, 2)
+    assert labels.reasons == {"pattern row matches no stored transfer": 1, "malformed row: expected 11 columns": 1}
+    got = workspace.con.execute("""SELECT t.source_row, l.typology FROM transfer_labels l
+                                   JOIN transfers t USING (transfer_id) WHERE l.typology IS NOT NULL
+                                   ORDER BY 1""").fetchall()
+    assert got == [(2, "fan-in: Max 2-degree Fan-In"), (4, "fan-in: Max 2-degree Fan-In")]
+
+
+def test_ibm_public_patterns_sample_is_accounted(workspace, shared_formats):
+    report = ingest_paths(workspace, [shared_formats / "ibm_aml" / "HI-Small_Patterns__atalayero_fixture_8blocks.txt"])
+    f = report.files[0]
+    # 74 transactions in 8 blocks; their transfers are not in this workspace, so none can be labelled
+    assert (f.kind, f.read, f.stored, f.quarantined) == ("labels", 74, 0, 74)

@@ -149,7 +149,8 @@ def ingest_paths(ws: Workspace, paths: list[Path | str], fmt: str = "auto", mapp
     _load_fx(ws, rates)
     plan = [(p, detect(ws.con, p, fmt, mapping)) for p in files]
     # Accounts first, so transfers that name them find them and only unknown ones are derived.
-    plan.sort(key=lambda item: 0 if item[1][1] == "accounts" else 1)
+    # Labels (IBM patterns) last: they name transfers that must be stored first.
+    plan.sort(key=lambda item: {"accounts": 0, "transfers": 1}.get(item[1][1], 2))
     with progress() as bar:
         task = bar.add_task("ingest", total=len(plan))
         for path, (name, kind) in plan:
@@ -157,6 +158,8 @@ def ingest_paths(ws: Workspace, paths: list[Path | str], fmt: str = "auto", mapp
             if kind == "accounts":
                 fr, n_ids = _ingest_accounts_file(ws, path, name)
                 report.identifiers_added += n_ids
+            elif kind == "labels":
+                fr = _ingest_ibm_patterns(ws, path)
             else:
                 fr, n_acc, n_ids = _ingest_transfers_file(ws, path, name, mapping)
                 report.accounts_added += n_acc
@@ -311,6 +314,58 @@ def _ingest_transfers_file(ws: Workspace, path: Path, fmt: str,
     con.execute(f"DROP TABLE {stage}")
     ws.log_ingest(sha, str(path), fmt, "transfers", fr.read, fr.stored, fr.quarantined)
     return fr, n_acc, n_ids
+
+
+def _ingest_ibm_patterns(ws: Workspace, path: Path) -> FileReport:
+    """IBM `*_Patterns.txt`: set `transfer_labels.typology` of the stored IBM transfers each block lists.
+
+    A pattern line is matched to a stored transfer by time, accounts, paid amount and currency (IBM rows have
+    no id); lines that match none (transfers not ingested, or quarantined) are quarantined as such.
+    """
+    from narcotrace.money.readers.ibm import pattern_rows
+
+    con = ws.con
+    fr = FileReport(str(path), "ibm", "labels")
+    sha = file_sha256(path)
+    if ws.already_ingested(sha, "labels"):
+        fr.skipped = True
+        return fr
+    rows = pattern_rows(path)
+    src = str(path).replace("'", "''")
+    con.execute("CREATE OR REPLACE TEMP TABLE _patterns (line BIGINT, typology VARCHAR, detail VARCHAR, "
+                "ts VARCHAR, from_acct VARCHAR, to_acct VARCHAR, amount VARCHAR, currency VARCHAR, raw VARCHAR)")
+    con.executemany("INSERT INTO _patterns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        (n, typ, det, *((c[0], c[2], c[4], c[7], c[8]) if c else (None,) * 5), raw) for n, typ, det, c, raw in rows])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pattern_hits AS
+        SELECT p.line, p.typology || coalesce(': ' || p.detail, '') AS typology, min(t.transfer_id) AS transfer_id
+        FROM _patterns p
+        LEFT JOIN _fx fx ON fx.spelling = lower(trim(p.currency))
+        LEFT JOIN transfers t ON t.timestamp = try_strptime(p.ts, '%Y/%m/%d %H:%M')
+             AND t.from_account = p.from_acct AND t.to_account = p.to_acct
+             AND t.amount = TRY_CAST(p.amount AS DOUBLE) AND t.currency = fx.code
+        GROUP BY ALL""")
+    con.execute("""
+        UPDATE transfer_labels SET typology = h.typology FROM _pattern_hits h
+        WHERE transfer_labels.transfer_id = h.transfer_id AND transfer_labels.source = 'ibm_aml'""")
+    now = utcnow()
+    con.execute(f"""
+        INSERT INTO quarantine
+        SELECT 'labels', '{src}', p.line,
+               CASE WHEN p.ts IS NULL THEN 'malformed row: expected 11 columns'
+                    ELSE 'pattern row matches no stored transfer' END, left(p.raw, 2000), ?
+        FROM _patterns p JOIN _pattern_hits h USING (line) WHERE h.transfer_id IS NULL""", [now])
+    for reason, k in con.execute(f"""SELECT reason, count(*) FROM quarantine WHERE kind = 'labels'
+                                     AND source = '{src}' GROUP BY 1""").fetchall():
+        fr.reasons[reason] += k
+    fr.stored = con.execute("SELECT count(*) FROM _pattern_hits WHERE transfer_id IS NOT NULL").fetchone()[0]
+    fr.quarantined = sum(fr.reasons.values())
+    fr.read = len(rows)
+    fr.examples = [f"{path.name}, line {r}: {reason}" for r, reason in con.execute(
+        f"""SELECT source_row, reason FROM quarantine WHERE source = '{src}' AND kind = 'labels'
+            ORDER BY source_row LIMIT {EXAMPLES}""").fetchall()]
+    ws.log_ingest(sha, str(path), "ibm", "labels", fr.read, fr.stored, fr.quarantined)
+    return fr
 
 
 def _reason_key(reason: str) -> str:

@@ -47,7 +47,7 @@ def _head(path: Path, n: int = 65536) -> bytes:
 
 
 def detect(con: Any, path: Path, fmt: str = "auto", mapping: Path | str | None = None) -> tuple[str, str]:
-    """(format, kind) for a file: kind is 'transfers' or 'accounts'. `fmt` other than auto is trusted
+    """(format, kind) for a file: kind is 'transfers', 'accounts' or 'labels' (IBM patterns). `fmt` other than auto is trusted
     for the format; the kind is still read from the columns (AMLSim and canonical have account files)."""
     from narcotrace.money.readers import amlsim, canonical, ibm
 
@@ -66,6 +66,8 @@ def detect(con: Any, path: Path, fmt: str = "auto", mapping: Path | str | None =
             return "camt053", "transfers"
         raise InputError(path, "XML but neither pacs.008 (FIToFICstmrCdtTrf) nor camt.053 (BkToCstmrStmt)")
     if fmt in ("auto", "ibm") and suffix != ".parquet":
+        if head.startswith(ibm.PATTERNS_MARK):
+            return "ibm", "labels"  # HI-Small_Patterns.txt: typology of laundering transfers
         first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
         if ibm.looks_like(first):
             return "ibm", "transfers"

@@ -50,3 +50,30 @@ class IbmAmlReader(TransferReader):
                    CASE WHEN is_laundering IS NULL THEN 'malformed row: missing columns' END AS reject
             FROM {table}"""
         return Staged(sql=sql, rejected_sql=rejected, labels_source="ibm_aml")
+
+
+PATTERNS_MARK = b"BEGIN LAUNDERING ATTEMPT"
+
+
+def pattern_rows(path: Path) -> list[tuple[int, str, str | None, list[str] | None, str]]:
+    """Rows of an IBM `*_Patterns.txt`: (line, typology, detail, CSV cells or None when malformed, raw line).
+
+    Blocks read `BEGIN LAUNDERING ATTEMPT - <TYPE>[:  <detail>]` ... `END LAUNDERING ATTEMPT - <TYPE>`;
+    the lines inside are transactions in the `_Trans.csv` row format (no header).
+    """
+    out: list[tuple[int, str, str | None, list[str] | None, str]] = []
+    typology: str | None = None
+    detail: str | None = None
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for n, line in enumerate(fh, start=1):
+            line = line.rstrip("\r\n")
+            if line.startswith("BEGIN LAUNDERING ATTEMPT - "):
+                head = line[len("BEGIN LAUNDERING ATTEMPT - "):]
+                typology, _, rest = head.partition(":")
+                typology, detail = typology.strip().lower(), (rest.strip() or None)
+            elif line.startswith("END LAUNDERING ATTEMPT"):
+                typology = detail = None
+            elif line.strip():
+                cells = line.split(",")
+                out.append((n, typology or "unknown", detail, cells if len(cells) == 11 else None, line))
+    return out
