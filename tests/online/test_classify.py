@@ -90,6 +90,20 @@ def test_explanation_spans_point_into_the_original_text(model, lex):
     assert any("м.е.ф" in t or "𝐦𝐞𝐟" in t or "З\u200bакладки" in t for t in texts)
 
 
+def test_unremarkable_posts_get_a_short_explanation_without_spans(model, lex):
+    from narcotrace.online.classify import EXPLAIN_FULL_FROM, EXPLAIN_TOP_CHEAP
+
+    dryer, sale = classify(model, lex, ["Продам фен для волос Philips, почти новый, 8000 тг",
+                                        "Меф 1г 15000 тг, клад магнит, Алматы. Пиши @shop_kz_test"])
+    assert dryer.score < EXPLAIN_FULL_FROM <= sale.score
+    assert 0 < len(dryer.explanation) <= EXPLAIN_TOP_CHEAP
+    for e in dryer.explanation:
+        assert set(e) == {"feature", "weight", "span", "text"} and e["span"] is None
+    # the weights are the features' real contributions: they explain why the score stayed low
+    assert min(e["weight"] for e in dryer.explanation) < 0
+    assert any(e["span"] is not None for e in sale.explanation)
+
+
 def test_threshold_decides_the_label():
     proba = np.array([[0.4, 0.1, 0.5], [0.9, 0.05, 0.05], [0.3, 0.5, 0.2]])
     assert label_from_proba(proba, 0.5) == ["sale", "none", "recruitment"]

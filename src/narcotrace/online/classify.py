@@ -41,6 +41,11 @@ POSITIVE = ("sale", "recruitment")
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_PREFIX = "post-classifier-"
 EXPLAIN_TOP = 8
+# Posts scoring below this get a cheap explanation (the few feature totals that held the score down, no
+# spans): most posts of a stream are unremarkable, and mapping every word back to the original text was
+# the costliest step of `scan`. Posts an analyst may look at (every flagged one) get the full explanation.
+EXPLAIN_FULL_FROM = 0.2
+EXPLAIN_TOP_CHEAP = 3
 # n-grams of a page's first 200,000 normalised characters decide its class (a whole 10 MB page would cost
 # GBs of hash arrays); the lexicon and the indicators still read all of it.
 MAX_NGRAM_CHARS = 200_000
@@ -266,7 +271,14 @@ class PostClassifier:
         assert list(self.model_.classes_) == list(LABELS), self.model_.classes_
         # float32 halves the file; the coefficients carry far less precision than that anyway
         self.coef_ = lr.coef_.astype(np.float32)
+        self._w_explain = None
         return self
+
+    def __getstate__(self) -> dict:
+        # the explanation's float64 weight cache is rebuilt on first use; it would triple the model file
+        state = dict(self.__dict__)
+        state.pop("_w_explain", None)
+        return state
 
     def base_estimator(self):
         from sklearn.svm import LinearSVC
@@ -304,21 +316,27 @@ class PostClassifier:
     def explain(self, batch: Sequence[Analysis], feats: Features, proba: np.ndarray) -> list[list[dict]]:
         """Per post, the features that moved the log-odds of its likelier positive class vs none most."""
         sp_ = self.space
-        coef = self.coef_.astype(np.float64)
-        w_sale = coef[2] - coef[0]
-        w_rec = coef[1] - coef[0]
+        w_sale, w_rec = self._explain_weights()
         use_sale = proba[:, 2] >= proba[:, 1]
+        full = (1.0 - proba[:, 0]) >= EXPLAIN_FULL_FROM
         h = feats.hashed
-        # every char / word n-gram occurrence's contribution, summed per word (vectorised over the batch)
-        wc = np.where(use_sale[h.char_doc], w_sale[h.char_col], w_rec[h.char_col]) / feats.char_norm[h.char_doc]
-        wcol = sp_.word_offset + h.word_col
-        ww = np.where(use_sale[h.word_doc], w_sale[wcol], w_rec[wcol]) / feats.word_norm[h.word_doc]
+        # every char / word n-gram occurrence's contribution, summed per word (vectorised over the batch;
+        # only the words of fully explained posts)
+        ci = np.nonzero(full[h.char_doc])[0]
+        cdoc = h.char_doc[ci]
+        wc = np.where(use_sale[cdoc], w_sale[h.char_col[ci]], w_rec[h.char_col[ci]]) / feats.char_norm[cdoc]
+        wi = np.nonzero(full[h.word_doc])[0]
+        wdoc = h.word_doc[wi]
+        wcol = sp_.word_offset + h.word_col[wi]
+        ww = np.where(use_sale[wdoc], w_sale[wcol], w_rec[wcol]) / feats.word_norm[wdoc]
         n_tok = len(h.tok_doc)
-        tok_sum = (np.bincount(h.char_tok, weights=wc, minlength=n_tok)
-                   + np.bincount(h.word_tok, weights=ww, minlength=n_tok))[:n_tok]
-        order = np.lexsort((-np.abs(tok_sum), h.tok_doc))
+        tok_sum = (np.bincount(h.char_tok[ci], weights=wc, minlength=n_tok)
+                   + np.bincount(h.word_tok[wi], weights=ww, minlength=n_tok))[:n_tok]
+        tok_ix = np.nonzero(full[h.tok_doc])[0] if n_tok else np.zeros(0, np.int64)
+        tdoc = h.tok_doc[tok_ix]
+        order = tok_ix[np.lexsort((-np.abs(tok_sum[tok_ix]), tdoc))]
         first_of_doc = np.searchsorted(h.tok_doc[order], h.tok_doc[order], side="left")
-        rank = np.arange(n_tok) - first_of_doc
+        rank = np.arange(len(order)) - first_of_doc
         keep = order[(rank < EXPLAIN_TOP) & (np.abs(tok_sum[order]) >= 1e-3)]
         items: list[list[tuple]] = [[] for _ in batch]
         for t, d, s, e, v in zip(keep.tolist(), h.tok_doc[keep].tolist(), h.tok_start[keep].tolist(),
@@ -329,15 +347,17 @@ class PostClassifier:
         dwt = np.where(use_sale[:, None], w_sale[sp_.dense_offset:], w_rec[sp_.dense_offset:])
         cd = feats.dense * dwt
         nk = len(KINDS)
-        m_doc = np.fromiter((i for i, a in enumerate(batch) for _ in a.matches), dtype=np.int64)
+        fi = np.nonzero(full)[0].tolist()
+        fb = [batch[i] for i in fi]
+        m_doc = np.fromiter((i for i, a in zip(fi, fb) for _ in a.matches), dtype=np.int64)
         if len(m_doc):
-            m_col = np.fromiter((c for cols in feats.lex_cols for c in cols), dtype=np.int64, count=len(m_doc))
-            m_kind = np.fromiter((_KIND_INDEX.get(m.kind, -1) for a in batch for m in a.matches), dtype=np.int64,
+            m_col = np.fromiter((c for i in fi for c in feats.lex_cols[i]), dtype=np.int64, count=len(m_doc))
+            m_kind = np.fromiter((_KIND_INDEX.get(m.kind, -1) for a in fb for m in a.matches), dtype=np.int64,
                                  count=len(m_doc))
-            m_w = np.fromiter((abs(m.weight) for a in batch for m in a.matches), dtype=np.float64, count=len(m_doc))
+            m_w = np.fromiter((abs(m.weight) for a in fb for m in a.matches), dtype=np.float64, count=len(m_doc))
             m_cat = np.fromiter((_CATEGORY_INDEX.get(m.category, -1)
                                  if m.category and m.kind in ("drug", "emoji") and m.weight > 0 else -1
-                                 for a in batch for m in a.matches), dtype=np.int64, count=len(m_doc))
+                                 for a in fb for m in a.matches), dtype=np.int64, count=len(m_doc))
             lcol = sp_.lex_offset + m_col
             v = np.where(use_sale[m_doc], w_sale[lcol], w_rec[lcol])
             has_kind = m_kind >= 0
@@ -353,12 +373,16 @@ class PostClassifier:
             m_vals = v.tolist()
         else:
             m_vals = []
-        gd, gj = np.nonzero(feats.dense[:, _GLOBAL])
-        for d, j in zip(gd.tolist(), _GLOBAL[gj].tolist()):
+        gd, gj = np.nonzero(feats.dense[fi][:, _GLOBAL]) if fi else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        for d, j in zip(np.asarray(fi, dtype=np.int64)[gd].tolist(), _GLOBAL[gj].tolist()):
             items[d].append((float(cd[d, j]), DENSE[j], None))
+        cheap = self._cheap_explanations(cd, ~full)
         out: list[list[dict]] = []
         k = 0
         for i, a in enumerate(batch):
+            if not full[i]:
+                out.append(cheap.get(i, []))
+                continue
             its = items[i]
             for m in a.matches:
                 its.append((m_vals[k], m, (m.start, m.end)))
@@ -376,6 +400,30 @@ class PostClassifier:
                                 ("orig", ind.start, ind.end) if ind.start >= 0 else None))
             its.sort(key=lambda t: -abs(t[0]))
             out.append([_entry(a, v, what, span) for v, what, span in its[:EXPLAIN_TOP] if abs(v) >= 1e-3])
+        return out
+
+    def _explain_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per column, the weight toward sale and toward recruitment (each vs none); computed once."""
+        w = getattr(self, "_w_explain", None)
+        if w is None:
+            coef = self.coef_.astype(np.float64)
+            w = self._w_explain = (coef[2] - coef[0], coef[1] - coef[0])
+        return w
+
+    @staticmethod
+    def _cheap_explanations(cd: np.ndarray, rows: np.ndarray) -> dict[int, list[dict]]:
+        """For low-scoring posts: the dense feature totals (lexicon kinds, indicators, evasion, length, ...)
+        that moved the score most, without spans."""
+        ix = np.nonzero(rows)[0]
+        if not len(ix):
+            return {}
+        sub = cd[ix]
+        top = np.argsort(-np.abs(sub), axis=1)[:, :EXPLAIN_TOP_CHEAP]
+        vals = np.take_along_axis(sub, top, axis=1)
+        out: dict[int, list[dict]] = {}
+        for i, cols, vs in zip(ix.tolist(), top.tolist(), vals.tolist()):
+            out[i] = [{"feature": DENSE[j], "weight": round(v, 4), "span": None, "text": ""}
+                      for j, v in zip(cols, vs) if abs(v) >= 1e-3]
         return out
 
     # -- persistence

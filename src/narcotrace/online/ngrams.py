@@ -115,10 +115,13 @@ def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int
     sep = is_space | is_nul
     sep_prev = np.concatenate(([True], sep[:-1]))
     sep_next = np.concatenate((sep[1:], [True]))
-    t_start = np.nonzero(~sep & sep_prev)[0]
+    is_t_start = ~sep & sep_prev
+    t_start = np.nonzero(is_t_start)[0]
     t_end = np.nonzero(~sep & sep_next)[0] + 1
     t_doc = doc_of[t_start]
-    char_tok = np.searchsorted(t_start, char_first, side="right") - 1
+    # the token each position belongs to (the last token start at or before it): a lookup, not a search
+    tok_at = np.cumsum(is_t_start, dtype=np.int64) - 1
+    char_tok = tok_at[char_first]
 
     # ---- word n-grams: runs of word characters, and consecutive pairs within a doc
     prev = np.concatenate(([False], is_word[:-1]))
@@ -155,7 +158,7 @@ def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int
     word_first = np.concatenate(wstarts) if wstarts else np.zeros(0, np.int64)
     word_start = word_first - off
     word_end = (np.concatenate(wends) - off) if wends else np.zeros(0, np.int64)
-    word_tok = np.searchsorted(t_start, word_first, side="right") - 1
+    word_tok = tok_at[word_first]
     t_off = doc_start[t_doc] + 1
     return Hashed(n_docs, char_doc, char_col, char_start,
                   word_doc, np.concatenate(wcols) if wcols else np.zeros(0, np.int64), word_start, word_end,
