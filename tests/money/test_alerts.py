@@ -104,3 +104,17 @@ def test_cli_set_status_and_show(analysed, run_cli):
 def test_analyze_on_empty_workspace_is_a_clear_error(workspace):
     with pytest.raises(UserError, match="no transfers"):
         analyze(workspace, rules_only=True)
+
+
+def test_analyze_runs_on_real_ibm_rows(workspace, shared_formats):
+    from narcotrace.money.ingest import ingest_paths
+
+    sample = shared_formats / "ibm_aml" / "HI-Small_Trans__atalayero_fixture_first166rows.csv"
+    if not sample.is_file():
+        pytest.skip("IBM AML sample not in ../shared/formats")
+    ingest_paths(workspace, [sample])
+    report = analyze(workspace)
+    stored = workspace.count("transfers")
+    assert report.transfers == stored > 0 and report.model_version.startswith("money-lgbm")
+    scored = workspace.con.execute("SELECT count(*), min(score), max(score) FROM account_scores").fetchone()
+    assert scored[0] == report.accounts_scored > 0 and 0 <= scored[1] <= scored[2] <= 1
