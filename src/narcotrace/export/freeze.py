@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from narcotrace.csvsafe import row as safe_row
 from narcotrace.export.approved import alerts_for_export
 from narcotrace.workspace import Workspace
 
@@ -48,11 +49,11 @@ def export(ws: Workspace, out: Path, *, proposed: bool, channel: str | None, sch
         for r in rows:
             reason = " | ".join(r["reasons"][:3])
             reviewed = r["approval"] == "approved"
-            w.writerow([r["account_id"], banks.get(r["account_id"], ""), reason, f"{r['score']:.4f}",
+            w.writerow(safe_row([r["account_id"], banks.get(r["account_id"], ""), reason, f"{r['score']:.4f}",
                         ";".join(r["evidence_transfer_ids"]), r["approval"], r["role"], ";".join(r["typologies"]),
                         r["alert_id"], r["model_version"], r["updated_by"] if reviewed else "",
                         r["updated_at"].isoformat() if reviewed and r["updated_at"] else "",
-                        r["status_reason"] if reviewed else ""])
+                        r["status_reason"] if reviewed else ""]))
     ws.audit("freeze_list", str(out), {
         "accounts": [r["account_id"] for r in rows], "alerts": [r["alert_id"] for r in rows],
         "approved": sum(r["approval"] == "approved" for r in rows),

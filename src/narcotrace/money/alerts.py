@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from narcotrace.csvsafe import row as safe_row
 from narcotrace.errors import UserError
 from narcotrace.workspace import Workspace, current_user, utcnow
 
@@ -191,8 +192,9 @@ def write_alerts(rows: list[dict[str, Any]], out: Path) -> None:
         w = csv.writer(f)
         w.writerow(LIST_COLUMNS)
         for r in rows:
-            w.writerow([";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-                        for v in (r[c] for c in LIST_COLUMNS)])
+            # account ids and reasons come from input files: keep spreadsheets from running them as formulas
+            w.writerow(safe_row([";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+                                 for v in (r[c] for c in LIST_COLUMNS)]))
 
 
 def events(ws: Workspace, alert_id: str) -> list[dict[str, Any]]:
