@@ -114,6 +114,9 @@ class FeatureSpace:
     n_char: int = 2**19
     n_word: int = 2**18
     n_lex: int = 2**13
+    # value of a lexicon term's own column: below 1, the model leans on the kind/category totals and the
+    # n-grams rather than on single terms (generalised better to another writer's posts in grouped CV)
+    lex_value: float = 1.0
 
     @property
     def word_offset(self) -> int:
@@ -206,7 +209,7 @@ def featurise(batch: Sequence[Analysis], space: FeatureSpace) -> Features:
     lex = sp.csr_matrix((np.ones(len(lex_rows)), (np.asarray(lex_rows, dtype=np.int64),
                                                   np.asarray(lex_cols_flat, dtype=np.int64))),
                         shape=(n, space.n_lex))
-    lex.data = np.minimum(lex.data, 1.0) if lex.nnz else lex.data
+    lex.data = np.minimum(lex.data, 1.0) * space.lex_value if lex.nnz else lex.data
     X = sp.hstack([char, word, lex, sp.csr_matrix(dense)], format="csr")
     return Features(X, hashed, char_norm, word_norm, lex_cols, dense)
 
@@ -359,7 +362,7 @@ class PostClassifier:
                                  if m.category and m.kind in ("drug", "emoji") and m.weight > 0 else -1
                                  for a in fb for m in a.matches), dtype=np.int64, count=len(m_doc))
             lcol = sp_.lex_offset + m_col
-            v = np.where(use_sale[m_doc], w_sale[lcol], w_rec[lcol])
+            v = np.where(use_sale[m_doc], w_sale[lcol], w_rec[lcol]) * sp_.lex_value
             has_kind = m_kind >= 0
             key = m_doc * nk + np.where(has_kind, m_kind, 0)
             kt = np.bincount(key, weights=m_w * has_kind, minlength=len(batch) * nk)[key]
