@@ -246,19 +246,26 @@ def account_features(transfers: ir.Table, accounts: ir.Table | None = None,
     return res.select(*FEATURES.keys())
 
 
+def neighbour_pairs(edges: ir.Table, *, src: str = "from_account", dst: str = "to_account") -> ir.Table:
+    """Distinct (a, b) counterparty pairs in both directions, without self-pairs."""
+    e = edges.select(a=edges[src], b=edges[dst])
+    return e.union(e.select(a=e.b, b=e.a)).filter(lambda x: x.a != x.b).distinct()
+
+
 def neighbour_mean(edges: ir.Table, node_values: ir.Table, hops: int = 1, *, src: str = "from_account",
                    dst: str = "to_account", key: str = "account_id", value: str = "value",
-                   max_hub_degree: int | None = None) -> ir.Table:
+                   max_hub_degree: int | None = None, pairs: ir.Table | None = None) -> ir.Table:
     """Mean of `value` over each account's counterparties (either direction) within `hops` (1 or 2).
 
     Returns (account_id, neighbour_mean, neighbour_n). On the second hop, accounts with more than
     max_hub_degree counterparties are not walked through (features.yaml), so a big merchant or exchanger
     does not make everyone a neighbour of everyone; the account itself is never its own neighbour.
+    `pairs` (from neighbour_pairs) saves rebuilding the counterparty pairs when several values are averaged.
     """
     if hops not in (1, 2):
         raise ValueError("hops must be 1 or 2")
-    e = edges.select(a=edges[src], b=edges[dst])
-    pairs = e.union(e.select(a=e.b, b=e.a)).filter(lambda x: x.a != x.b).distinct()
+    if pairs is None:
+        pairs = neighbour_pairs(edges, src=src, dst=dst)
     if hops == 2:
         cap = max_hub_degree if max_hub_degree is not None else int(load_params()["max_hub_degree"])
         deg = pairs.group_by("a").aggregate(deg=pairs.count())

@@ -26,6 +26,8 @@ from narcotrace.money.typologies import DETECTORS
 
 SUSPECT_ROLES = ["drop", "collector", "cash_out", "laundering"]  # what the model learns to find
 RULES_VERSION = "rules-1"
+RULES_MIN_SCORE = 0.5  # rules-only alert threshold (the rules' score is not a probability)
+DEFAULT_MIN_SCORE = 0.5  # for a model whose card names no threshold
 MODEL_FILE = "money_model.joblib"
 CARD_FILE = "money_model.json"
 TYPOLOGIES = list(DETECTORS)
@@ -87,16 +89,33 @@ def neighbour_columns(engine: Any, edges: ir.Table, scores: pd.Series, hops: int
     """
     out = pd.DataFrame(index=scores.index)
     values = scores
-    for h in range(1, hops + 1):
-        frame = pd.DataFrame({"account_id": values.index.astype(str), "value": values.to_numpy(dtype=float)})
-        nm = engine.execute(feat.neighbour_mean(edges, ibis.memtable(frame), hops=1)).set_index("account_id")
-        out[f"nb{h}_mean"] = nm["neighbour_mean"].reindex(out.index)
-        out[f"nb{h}_n"] = nm["neighbour_n"].reindex(out.index).fillna(0)
-        values = out[f"nb{h}_mean"].dropna()
+    # The counterparty pairs (a distinct over both directions of every transfer) are built once, not per pass.
+    pairs = feat.neighbour_pairs(edges).cache()
+    try:
+        for h in range(1, hops + 1):
+            frame = pd.DataFrame({"account_id": values.index.astype(str), "value": values.to_numpy(dtype=float)})
+            nm = engine.execute(feat.neighbour_mean(edges, ibis.memtable(frame), hops=1, pairs=pairs))
+            nm = nm.set_index("account_id")
+            out[f"nb{h}_mean"] = nm["neighbour_mean"].reindex(out.index)
+            out[f"nb{h}_n"] = nm["neighbour_n"].reindex(out.index).fillna(0)
+            values = out[f"nb{h}_mean"].dropna()
+    finally:
+        pairs.release()
     return out
 
 
 # ---- rules-only scoring ---------------------------------------------------------------------------
+
+def rule_signs(X: pd.DataFrame) -> dict[str, pd.Series]:
+    """The transparent signs of a drop, a collector and a cash-out point, by account."""
+    return {
+        "drop": (X["small_payers_max_day"].fillna(0) >= 5) & (X["fast_out_share"].fillna(0) >= 0.5)
+        & (X["pass_through"].fillna(0).between(0.8, 1.05)),
+        "collector": (X["out_exchanger_share"].fillna(0) + X["out_abroad_share"].fillna(0) >= 0.5)
+        & (X["in_degree"].fillna(0) >= 2) & (X["pass_through"].fillna(0) >= 0.7),
+        "cash_out": (X["out_cash_share"].fillna(0) >= 0.5) & (X["in_count"].fillna(0) >= 3),
+    }
+
 
 def rules_scores(X: pd.DataFrame) -> pd.DataFrame:
     """Risk from typology participation and drop/collector/cash-out signs, and a role by the same signs."""
@@ -106,11 +125,8 @@ def rules_scores(X: pd.DataFrame) -> pd.DataFrame:
         member = X[f"ty_{name}"].to_numpy() > 0
         member_w = w / 2 if name in ANCHOR_ONLY else w
         no_risk *= np.where(anchor, 1 - w, np.where(member, 1 - member_w, 1.0))
-    drop_sign = (X["small_payers_max_day"].fillna(0) >= 5) & (X["fast_out_share"].fillna(0) >= 0.5) \
-        & (X["pass_through"].fillna(0).between(0.8, 1.05))
-    collector_sign = (X["out_exchanger_share"].fillna(0) + X["out_abroad_share"].fillna(0) >= 0.5) \
-        & (X["in_degree"].fillna(0) >= 2) & (X["pass_through"].fillna(0) >= 0.7)
-    cash_sign = (X["out_cash_share"].fillna(0) >= 0.5) & (X["in_count"].fillna(0) >= 3)
+    signs = rule_signs(X)
+    drop_sign, collector_sign, cash_sign = signs["drop"], signs["collector"], signs["cash_out"]
     no_risk *= np.where(drop_sign, 0.5, 1.0) * np.where(collector_sign, 0.7, 1.0) * np.where(cash_sign, 0.8, 1.0)
     score = 1 - no_risk
     role = np.full(len(X), "normal", dtype=object)
@@ -143,6 +159,16 @@ class MoneyModel:
     card: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def min_score(self) -> float:
+        """The alert threshold chosen on the model's tuning worlds (its card says how), else 0.5."""
+        return float(self.card.get("alert_threshold", {}).get("min_score", DEFAULT_MIN_SCORE))
+
+    @property
+    def role_policy(self) -> dict[str, Any]:
+        """How model roles and rule signs combine (tuned with the threshold; see assign_roles)."""
+        return self.card.get("role_policy", {})
+
+    @property
     def stage2_columns(self) -> list[str]:
         nb = [f"nb{h}_{s}" for h in range(1, self.neighbour_hops + 1) for s in ("mean", "n")]
         return self.base_columns + nb
@@ -154,10 +180,12 @@ class MoneyModel:
         raw = self.stage2.predict_proba(X2[self.stage2_columns])[:, 1]
         score = self.calibrator.predict(raw) if self.calibrator is not None else raw
         proba = self.role_model.predict_proba(X2[self.stage2_columns])
-        best = proba.argmax(axis=1)
-        return pd.DataFrame({"score": np.clip(score, 0, 1), "raw": raw,
-                             "role": np.array(self.role_classes, dtype=object)[best],
-                             "role_score": proba[np.arange(len(best)), best]}, index=X2.index)
+        weights = np.array([float(self.role_policy.get("class_weights", {}).get(c, 1.0)) for c in self.role_classes])
+        best = (proba * weights).argmax(axis=1)
+        out = pd.DataFrame({"score": np.clip(score, 0, 1), "raw": raw,
+                            "role": np.array(self.role_classes, dtype=object)[best],
+                            "role_score": proba[np.arange(len(best)), best]}, index=X2.index)
+        return out
 
     def save(self, folder: Path) -> Path:
         import joblib
@@ -210,9 +238,35 @@ def apply_kind_roles(out: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def assign_roles(out: pd.DataFrame, X: pd.DataFrame, min_score: float, policy: dict[str, Any]) -> pd.DataFrame:
+    """Suspected role of each risky account: the role model's, overridden by the rule signs the policy trusts.
+
+    The role model only learned suspects, so an account under the alert threshold has no role. The rule
+    signs (rule_signs) name collectors and cash-out points more reliably than the model on the tuning
+    worlds; `policy["rule_overrides"]` lists the signs that win. An account showing a trusted sign with a
+    score of at least `policy["sign_min_score"]` is also lifted to the threshold, so it is alerted:
+    the sign plus moderate model risk is the evidence.
+    """
+    out = out.copy()
+    signs = rule_signs(X.reindex(out.index))
+    for role in policy.get("rule_overrides", []):
+        lift_at = policy.get("sign_min_score")
+        sign = signs[role].to_numpy()
+        if lift_at is not None:
+            lift = sign & (out["score"].to_numpy() >= float(lift_at)) & (out["score"].to_numpy() < min_score)
+            out.loc[lift, "score"] = min_score
+        out.loc[sign & (out["score"].to_numpy() >= min_score), "role"] = role
+    out.loc[out["score"] < min_score, "role"] = "normal"
+    return out
+
+
 def score_accounts(engine: Any, transfers: ir.Table, accounts: ir.Table | None, hits: ir.Table, *,
-                   model: MoneyModel | None, X: pd.DataFrame | None = None) -> tuple[pd.DataFrame, str]:
-    """Scores by account_id (score, role, role_score) and the version that produced them."""
+                   model: MoneyModel | None, X: pd.DataFrame | None = None,
+                   min_score: float | None = None) -> tuple[pd.DataFrame, str]:
+    """Scores by account_id (score, role, role_score) and the version that produced them.
+
+    Accounts under `min_score` (default: the model's threshold) get no suspected role.
+    """
     if X is None:
         X = build_matrix(engine, transfers, accounts, hits)
     if model is None:
@@ -225,9 +279,8 @@ def score_accounts(engine: Any, transfers: ir.Table, accounts: ir.Table | None, 
         s1 = model.first_stage(X)
         edges = transfers.select("from_account", "to_account")
         nb = neighbour_columns(engine, edges, s1, model.neighbour_hops)
-        out = model.final(X.join(nb))
-        low = out["score"] < 0.5  # the role classifier only learned suspects; low risk means no role
-        out.loc[low, "role"] = "normal"
+        threshold = model.min_score if min_score is None else min_score
+        out = assign_roles(model.final(X.join(nb)), X, threshold, model.role_policy)
         version = model.version
     out = apply_kind_roles(out, X)
     return out, version
