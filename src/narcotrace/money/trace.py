@@ -193,6 +193,16 @@ class Moves:
         return {self.acct[a]: (int(a), int(b)) for a, b in zip(starts, ends)}
 
 
+def _point_lookups(ws: Workspace) -> int:
+    """Up to how many accounts a hop looks up one by one rather than with one scan of the table.
+
+    Measured on DuckDB 1.5: a point lookup costs ~1.4 ms, a scan with an IN list ~65 ms per million rows.
+    """
+    row = ws.con.execute("SELECT value FROM meta WHERE key = 'trace_adjacency'").fetchone()
+    rows = int(row[0].split(":")[0]) if row else 0
+    return max(8, rows // 20_000)
+
+
 def _us(t: datetime | None) -> int | None:
     return None if t is None else int(pd.Timestamp(t).value // 1000)
 
@@ -202,16 +212,26 @@ def _query(ws: Workspace, accounts: list[str], *, side: str, after_us: int | Non
     import numpy as np
 
     table, _ = ADJACENCY[side]
-    cond = [f"acct IN ({', '.join('?' * len(accounts))})"]
-    args: list[Any] = list(accounts)
+    cond: list[str] = []
+    bounds: list[Any] = []
     if after_us is not None:
         cond.append("ts_us >= ?")
-        args.append(after_us)
+        bounds.append(after_us)
     if before_us is not None:
         cond.append("ts_us <= ?")
-        args.append(before_us)
-    res = ws.con.execute(f"SELECT acct, other, transfer_id, ts_us, amount, channel FROM {table} "
-                         f"WHERE {' AND '.join(cond)} ORDER BY acct, ts_us, transfer_id", args).fetchnumpy()
+        bounds.append(before_us)
+    cols = "SELECT acct, other, transfer_id, ts_us, amount, channel FROM " + table
+    if len(accounts) <= _point_lookups(ws):
+        # One equality per account: each skips to its rows by the sorted table's min/max (about a
+        # millisecond each whatever the table size), where an IN list of many accounts scans the table.
+        one = f"{cols} WHERE {' AND '.join(['acct = ?', *cond])}"
+        sql = f"SELECT * FROM ({' UNION ALL '.join([one] * len(accounts))}) ORDER BY acct, ts_us, transfer_id"
+        args = [x for a in accounts for x in (a, *bounds)]
+    else:
+        where = ' AND '.join([f"acct IN ({', '.join('?' * len(accounts))})", *cond])
+        sql = f"{cols} WHERE {where} ORDER BY acct, ts_us, transfer_id"
+        args = [*accounts, *bounds]
+    res = ws.con.execute(sql, args).fetchnumpy()
     return Moves(*(np.asarray(res[c]) for c in ("acct", "other", "transfer_id", "ts_us", "amount", "channel")))
 
 
