@@ -192,11 +192,16 @@ def main() -> None:
                  f"C={card.get('C')}); lexicon {card.get('lexicon_version')}, extractor {card.get('extractor_version')}.\n")
     cvm = card.get("cv_metrics_handwritten", {})
     if cvm:
-        lines.append("### Cross-validation on the training posts (hand-written, 5 folds; from the model card)\n")
+        lines.append("### Cross-validation on the training posts (hand-written, 5 grouped folds; from the model card)\n")
         lines.append("| precision | recall | F1 | recruitment recall | F1 obfuscated |")
         lines.append("|---:|---:|---:|---:|---:|")
         lines.append(f"| {fmt(cvm['precision'])} | {fmt(cvm['recall'])} | {fmt(cvm['f1'])} | "
                      f"{fmt(cvm['recruitment_recall'])} | {fmt(cvm.get('f1_obfuscated', float('nan')))} |\n")
+        w2 = cvm.get("second_writer")
+        if w2:
+            lines.append(f"Second writer's training posts ({w2['n']}, ids tr2-*) scored by a model trained without them, "
+                         f"at the CV threshold: precision {fmt(w2['precision'])}, recall {fmt(w2['recall'])}, "
+                         f"F1 {fmt(w2['f1'])}, recruitment recall {fmt(w2['recruitment_recall'])}.\n")
     heldout = [json.loads(line) for line in open(HELDOUT, encoding="utf-8") if line.strip()]
     ids, texts = overlap_check(heldout)
     lines.append(f"Held-out overlap with the training posts: {ids} ids, {texts} texts.\n")
