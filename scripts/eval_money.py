@@ -4,8 +4,9 @@
 
 Without --world it simulates three worlds with other seeds and parameters than the shipped model's
 training worlds (its card lists those). For each world: ingest, `analyze` with the model and with
---rules-only, then precision / recall / F1 at the alert threshold (0.5) and precision@k against the
-simulator's truth, for any suspect, drops, collectors, cash-out and laundering accounts.
+--rules-only, then precision / recall / F1 at the alert threshold (the model card's, or the rules' 0.5)
+and precision@k against the simulator's truth, for any suspect, drops, collectors, cash-out and
+laundering accounts. The report seeds below must never be used to train or tune a model.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ SUSPECT = {"drop", "collector", "cash_out", "laundering"}
 EXCLUDED = {"shop_wallet", "shop_foreign"}
 
 
-def metrics(scored: pd.DataFrame, target: str | None, threshold: float = 0.5) -> dict:
+def metrics(scored: pd.DataFrame, target: str | None, threshold: float) -> dict:
     """target None: any suspect role; else that role (predicted role must match)."""
     truth = scored["true_role"].isin(SUSPECT) if target is None else scored["true_role"] == target
     flagged = scored["score"] >= threshold
@@ -72,23 +73,23 @@ def evaluate_world(world: Path, model: str | None) -> dict:
                 scored = scored.merge(truth, on="account_id", how="left").fillna({"true_role": "normal"})
                 scored = scored[~scored["true_role"].isin(EXCLUDED)].reset_index(drop=True)
                 res[mode] = {"version": rep.model_version, "seconds": round(time.perf_counter() - t0, 1),
-                             "accounts": len(scored), "alerts": rep.alerts_created,
-                             "any_suspect": metrics(scored, None)}
+                             "accounts": len(scored), "alerts": rep.alerts_created, "min_score": rep.min_score,
+                             "any_suspect": metrics(scored, None, rep.min_score)}
                 for role in ("drop", "collector", "cash_out", "laundering"):
-                    res[mode][role] = metrics(scored, role)
+                    res[mode][role] = metrics(scored, role, rep.min_score)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return res
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| world | transfers | scorer | target | positives | flagged | precision | recall | F1 | P@10 | P@50 | R-precision |",
+    lines = ["| world | transfers | scorer (threshold) | target | positives | flagged | precision | recall | F1 | P@10 | P@50 | R-precision |",
              "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         for mode in ("model", "rules"):
             for target in ("any_suspect", "drop", "collector", "cash_out", "laundering"):
                 m = r[mode][target]
-                lines.append(f"| {Path(r['world']).name} | {r['transfers']:,} | {r[mode]['version']} | {target} | "
+                lines.append(f"| {Path(r['world']).name} | {r['transfers']:,} | {r[mode]['version']} ({r[mode]['min_score']:.2f}) | {target} | "
                              f"{m['positives']} | {m['flagged']} | {m['precision']:.2f} | {m['recall']:.2f} | "
                              f"{m['f1']:.2f} | {m['p@10']:.2f} | {m['p@50']:.2f} | {m.get('r_precision', 0):.2f} |")
     return "\n".join(lines)

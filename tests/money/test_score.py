@@ -112,3 +112,35 @@ def test_labels_file_errors_name_the_row(tmp_path):
     f.write_text("acct,role\n")
     with pytest.raises(UserError, match="account_id"):
         _labels_from_file(f)
+
+
+def test_roles_rule_signs_override_and_lift_to_the_threshold():
+    X = _matrix(
+        coll={"out_exchanger_share": 0.9, "in_degree": 5, "pass_through": 0.95},
+        cash={"out_cash_share": 0.9, "in_count": 6},
+        weak_coll={"out_exchanger_share": 0.9, "in_degree": 5, "pass_through": 0.95},
+        risky={},
+        quiet={},
+    )
+    out = pd.DataFrame({"score": [0.9, 0.15, 0.01, 0.8, 0.1], "role": ["laundering"] * 5,
+                        "role_score": [0.5] * 5}, index=X.index)
+    policy = {"rule_overrides": ["cash_out", "collector"], "sign_min_score": 0.1}
+    got = sm.assign_roles(out, X, 0.3, policy)
+    assert got.loc["coll", "role"] == "collector" and got.loc["coll", "score"] == 0.9
+    # a cash-out sign with some model risk is lifted to the threshold so it is alerted
+    assert got.loc["cash", "role"] == "cash_out" and got.loc["cash", "score"] == 0.3
+    # a sign alone, with almost no model risk, is not enough
+    assert got.loc["weak_coll", "role"] == "normal" and got.loc["weak_coll", "score"] == 0.01
+    assert got.loc["risky", "role"] == "laundering" and got.loc["quiet", "role"] == "normal"
+    # without a policy the role model decides and nothing is lifted
+    plain = sm.assign_roles(out, X, 0.3, {})
+    assert plain.loc["cash", "role"] == "normal" and plain.loc["coll", "role"] == "laundering"
+
+
+def test_threshold_comes_from_the_card_unless_given():
+    m = sm.MoneyModel(version="x", base_columns=[])
+    assert m.min_score == sm.DEFAULT_MIN_SCORE
+    m.card["alert_threshold"] = {"min_score": 0.27}
+    assert m.min_score == 0.27
+    shipped = sm.load_model()
+    assert 0 < shipped.min_score < 1 and "alert_threshold" in shipped.card

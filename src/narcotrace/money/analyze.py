@@ -62,13 +62,19 @@ class AnalyzeReport:
 
 
 def analyze(ws: Workspace, engine: str = "duckdb", rules_only: bool = False, *, model_path: str | Path | None = None,
-            typology_params: str | Path | None = None, min_score: float = 0.5) -> AnalyzeReport:
-    """Detect typologies, score every account, and (re)build alerts; results go to workspace tables."""
+            typology_params: str | Path | None = None, min_score: float | None = None) -> AnalyzeReport:
+    """Detect typologies, score every account, and (re)build alerts; results go to workspace tables.
+
+    Without `min_score`, alerts use the threshold on the model's card (chosen on its tuning worlds), or
+    the rules' own threshold with `rules_only`.
+    """
     n_transfers = ws.count("transfers")
     if n_transfers == 0:
         raise UserError(f"workspace {ws.root} has no transfers; run `narcotrace ingest FILE` first")
     params = typologies.load_params(typology_params)
     model = None if rules_only else score_mod.load_model(model_path)
+    if min_score is None:
+        min_score = score_mod.RULES_MIN_SCORE if model is None else model.min_score
     report = AnalyzeReport(engine=engine, model_version=score_mod.RULES_VERSION if model is None else model.version,
                            transfers=n_transfers, min_score=min_score)
     t0 = time.perf_counter()
@@ -94,7 +100,8 @@ def analyze(ws: Workspace, engine: str = "duckdb", rules_only: bool = False, *, 
         X = score_mod.build_matrix(eng, transfers, accounts, hits)
         lap("features")
         bar.update(task, advance=1, description="scores")
-        scores, version = score_mod.score_accounts(eng, transfers, accounts, hits, model=model, X=X)
+        scores, version = score_mod.score_accounts(eng, transfers, accounts, hits, model=model, X=X,
+                                                  min_score=min_score)
         _store_scores(ws, scores, version)
         lap("scores")
     bar_alerts = time.perf_counter()

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         rules_only: Annotated[bool, typer.Option("--rules-only", help="Score with transparent rules, no model.")] = False,
         model: Annotated[Path | None, typer.Option(help="Model file or folder (default: the shipped model).")] = None,
         typologies: Annotated[Path | None, typer.Option(help="YAML file overriding typology parameters.")] = None,
-        min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="Alert accounts scoring at least this.")] = 0.5,
+        min_score: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Alert accounts scoring at least this (default: the threshold on the model's card; 0.5 with --rules-only).")] = None,
         workspace: WorkspaceOpt = DEFAULT_WS,
     ) -> None:
         """Find laundering shapes, score every account, and raise alerts (reviewed alerts are kept)."""
