@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,9 @@ import pytest
 os.environ.setdefault("NARCOTRACE_QUIET", "1")
 
 SHARED_FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
+
+# report_world.py: the hand-made workspace shared by the export and report tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "report"))
 
 
 @dataclass
@@ -51,3 +55,14 @@ def shared_formats() -> Path:
     if not SHARED_FORMATS.is_dir():
         pytest.skip(f"../shared/formats not found at {SHARED_FORMATS}: real-format samples unavailable")
     return SHARED_FORMATS
+
+
+@pytest.fixture
+def ws_path(workspace):
+    """A closed workspace holding the hand-made findings world of tests/report/report_world.py."""
+    from report_world import build_world
+
+    build_world(workspace)
+    path = workspace.root
+    workspace.close()
+    return path

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from followthemoney import model
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
-from report_world import A, A_DROP, B, B_DROP, HOSTILE, TRON, build_world  # noqa: E402
-
-
-@pytest.fixture
-def ws_path(workspace):
-    build_world(workspace)
-    path = workspace.root
-    workspace.close()
-    return path
+from report_world import A, A_DROP, B, B_DROP, HOSTILE, TRON  # noqa: E402
 
 
 def _export(run_cli, ws_path, out, *args):

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
-from report_world import A, A_COLLECTOR, A_DROP, A_DROP_CARD, B, TRON, build_world  # noqa: E402
-
-
-@pytest.fixture
-def ws_path(workspace):
-    build_world(workspace)
-    path = workspace.root
-    workspace.close()
-    return path
+from report_world import A, A_COLLECTOR, A_DROP, A_DROP_CARD, B, TRON  # noqa: E402
 
 
 @pytest.mark.parametrize("fmt, read", [("graphml", nx.read_graphml), ("gexf", nx.read_gexf)])

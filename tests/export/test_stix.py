@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import stix2
 from stix2validator import ValidationOptions, validate_string
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
-from report_world import A, B, B_DROP_PHONE, BTC, TRON, build_world  # noqa: E402
-
-
-@pytest.fixture
-def ws_path(workspace):
-    build_world(workspace)
-    path = workspace.root
-    workspace.close()
-    return path
+from report_world import A, B, B_DROP_PHONE, BTC, TRON  # noqa: E402
 
 
 def _bundle(run_cli, ws_path, out, *args):

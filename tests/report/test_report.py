@@ -8,15 +8,7 @@ from pathlib import Path
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from report_world import A, A_DROP, B, HOSTILE, build_world
-
-
-@pytest.fixture
-def ws_path(workspace):
-    build_world(workspace)
-    path = workspace.root
-    workspace.close()
-    return path
+from report_world import A, A_DROP, B, HOSTILE
 
 
 def _report(run_cli, ws_path, out, *args) -> HTMLParser:
