@@ -222,3 +222,23 @@ def test_cli(shops, tmp_path, run_cli):
     assert r.exit_code == 1 and "unknown blocklist format" in r.stderr
     r = run_cli("blocklist", "--format", "csv", "--out", tmp_path / "no" / "x.csv", "--workspace", ws_path)
     assert r.exit_code == 1 and "does not exist" in r.stderr
+
+
+def test_per_channel_blocklist(shops, tmp_path, run_cli):
+    from narcotrace.errors import UserError
+
+    shops.con.execute("INSERT INTO channels (channel_id, name) VALUES ('ch-one', 'Shop One'), ('ch-two', 'Two')")
+    shops.con.execute("INSERT INTO channel_members (channel_id, member_kind, member_id, role) VALUES "
+                      "('ch-one', 'post', 'sale1', 'sale'), ('ch-two', 'post', 'sale2', 'sale')")
+    one = select_entries(shops, channel="ch-one")
+    assert _values(one, "domain") == {"shop-one.kz"}
+    assert _values(select_entries(shops, proposed=True, channel="ch-two"), "domain") == {"shop-two.kz"}
+    assert select_entries(shops, channel="ch-two") == []  # sale2 is not approved
+    with pytest.raises(UserError, match="ch-nope"):
+        select_entries(shops, channel="ch-nope")
+    root = shops.root
+    shops.close()
+    out = tmp_path / "one.rpz"
+    r = run_cli("blocklist", "--format", "rpz", "--channel", "ch-one", "--out", out, "--workspace", root)
+    assert r.exit_code == 0, r.stderr
+    assert "shop-one.kz" in out.read_text() and "relabelled.kz" not in out.read_text()

@@ -124,6 +124,8 @@ def register(app: typer.Typer) -> None:
         zone: Annotated[str, typer.Option("--zone", help="RPZ zone name.")] = "rpz.narcotrace.",
         allow: Annotated[list[str] | None, typer.Option("--allow", help="A domain never to DNS-block "
                                                                          "(repeatable).")] = None,
+        channel: Annotated[str | None, typer.Option("--channel", help="Only this drug channel's posts "
+                                                                       "(see `narcotrace channels`).")] = None,
         workspace: WorkspaceOpt = DEFAULT_WS,
     ) -> None:
         """Domains, URLs and handles of approved sale posts as an RPZ zone, hosts file, CSV or STIX 2.1 bundle."""
@@ -131,7 +133,8 @@ def register(app: typer.Typer) -> None:
         from narcotrace.workspace import Workspace
 
         with Workspace.open(workspace, create=False) as ws:
-            n = write_blocklist(ws, fmt, out, proposed=proposed, min_score=min_score, zone=zone, allow=allow or [])
+            n = write_blocklist(ws, fmt, out, proposed=proposed, min_score=min_score, zone=zone, allow=allow or [],
+                                channel=channel)
         what = "approved and proposed" if proposed else "approved"
         console.print(f"wrote {n:,} {what} entries to {out} ({fmt})", soft_wrap=True)
         if n == 0 and not proposed:

@@ -96,8 +96,10 @@ WITH latest AS (
     SELECT p.post_id, coalesce(p.score, 0) AS score, coalesce(p.url, p.source) AS source_url, p.captured_at,
            p.sha256, CASE WHEN d.decision = 'approve' THEN 'approved' ELSE 'proposed' END AS status, d.reviewer
     FROM posts p LEFT JOIN latest d ON d.post_id = p.post_id AND d.rn = 1
-    WHERE (d.decision = 'approve' AND coalesce(d.label, p.label) = 'sale')
-       OR (? AND d.decision IS NULL AND p.label = 'sale' AND coalesce(p.score, 0) >= ?)
+    WHERE ((d.decision = 'approve' AND coalesce(d.label, p.label) = 'sale')
+           OR (? AND d.decision IS NULL AND p.label = 'sale' AND coalesce(p.score, 0) >= ?))
+      AND (CAST(? AS VARCHAR) IS NULL OR p.post_id IN (
+           SELECT member_id FROM channel_members WHERE member_kind = 'post' AND channel_id = ?))
 )
 SELECT i.kind, i.value, i.canonical_id, c.post_id, c.score, c.source_url, c.captured_at, c.sha256, c.status,
        c.reviewer
@@ -108,13 +110,16 @@ ORDER BY i.kind, i.value, c.post_id
 
 
 def select_entries(ws, *, proposed: bool = False, min_score: float = DEFAULT_MIN_SCORE,
-                   allow: Iterable[str] = ()) -> list[Entry]:
+                   allow: Iterable[str] = (), channel: str | None = None) -> list[Entry]:
     """Entries to block, from approved sale posts (and, if `proposed`, unreviewed ones above `min_score`).
 
     Domains come from the indicators and from the hosts of listed URLs; a domain on the never-block
     list (or in `allow`) is not listed as a domain, but its URLs and handles are.
     """
-    rows = ws.con.execute(_SELECT, [proposed, min_score]).fetchall()
+    if channel is not None and not ws.con.execute(
+            "SELECT 1 FROM channels WHERE channel_id = ?", [channel]).fetchone():
+        raise UserError(f"--channel {channel}: no such channel in this workspace; see `narcotrace channels`")
+    rows = ws.con.execute(_SELECT, [proposed, min_score, channel, channel]).fetchall()
     keep_whole = never_block() | {a.lower().strip() for a in allow}
     entries: dict[tuple[str, str], Entry] = {}
 
@@ -161,7 +166,7 @@ def select_entries(ws, *, proposed: bool = False, min_score: float = DEFAULT_MIN
 
 
 def write_blocklist(ws, fmt: str, out: str | Path, *, proposed: bool, min_score: float = DEFAULT_MIN_SCORE,
-                    zone: str = "rpz.narcotrace.", allow: Iterable[str] = ()) -> int:
+                    zone: str = "rpz.narcotrace.", allow: Iterable[str] = (), channel: str | None = None) -> int:
     """Write a blocklist file in `fmt` (rpz | hosts | csv | stix) and audit it; returns the entries written."""
     from narcotrace.online.blocklist import csv_, hosts, rpz, stix
 
@@ -171,11 +176,11 @@ def write_blocklist(ws, fmt: str, out: str | Path, *, proposed: bool, min_score:
     out = Path(out)
     if out.parent and not out.parent.exists():
         raise UserError(f"--out {out}: folder {out.parent} does not exist")
-    entries = select_entries(ws, proposed=proposed, min_score=min_score, allow=allow)
+    entries = select_entries(ws, proposed=proposed, min_score=min_score, allow=allow, channel=channel)
     options = {"zone": zone} if fmt == "rpz" else {}
     written = writers[fmt](entries, out, proposed=proposed, **options)
     ws.audit("blocklist", str(out), {
-        "format": fmt, "entries": written, "proposed_included": proposed, "min_score": min_score,
+        "format": fmt, "entries": written, "proposed_included": proposed, "min_score": min_score, "channel": channel,
         "approved": sum(1 for e in entries if e.status == "approved"),
         "proposed": sum(1 for e in entries if e.status == "proposed"),
         "by_kind": {k: sum(1 for e in entries if e.kind == k) for k in KINDS},
