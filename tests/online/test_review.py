@@ -101,3 +101,21 @@ def test_cli(ws, run_cli):
     assert r.stderr.strip().count("\n") == 0 and "unknown post id(s): zzz" in r.stderr
     r = run_cli("review", "queue", "--workspace", path)
     assert "2/1" in r.stdout and "1/2" not in r.stdout
+
+
+def test_channel_decision_covers_its_posts_and_the_channel(ws, run_cli):
+    ws.con.execute("INSERT INTO channel_members (channel_id, member_kind, member_id, role) VALUES "
+                   "('ch-1', 'post', '1/1', 'sale'), ('ch-1', 'post', '1/3', 'recruitment'), "
+                   "('ch-1', 'account', 'KZ01', 'drop')")
+    done = decide(ws, "approve", channel="ch-1", reason="one operator: shared handles and drops", reviewer="alice")
+    assert done == ["1/1", "1/3"]
+    kinds = ws.con.execute("SELECT target_kind, target_id FROM decisions ORDER BY target_kind, target_id").fetchall()
+    assert kinds == [("channel", "ch-1"), ("post", "1/1"), ("post", "1/3")]
+    with pytest.raises(UserError, match="ch-none"):
+        decide(ws, "approve", channel="ch-none", reason="x")
+    root = ws.root
+    ws.close()
+    r = run_cli("review", "reject", "--channel", "ch-1", "--reason", "second look: a legal courier firm",
+                "--workspace", root)
+    assert r.exit_code == 0, r.stderr
+    assert "channel ch-1" in r.stdout

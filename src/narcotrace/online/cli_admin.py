@@ -11,6 +11,9 @@ from narcotrace.options import DEFAULT_WS, WorkspaceOpt
 review_app = typer.Typer(help="Review flagged posts: the queue, and approve/reject per post or per shop.",
                          no_args_is_help=True)
 
+ChannelOpt = Annotated[str | None, typer.Option("--channel", help="Decide every post of this drug channel "
+                                                                    "(see `narcotrace channels`); the channel "
+                                                                    "itself is approved/rejected too.")]
 ShopOpt = Annotated[str | None, typer.Option("--shop", help="Decide every post carrying this indicator, e.g. "
                                                               "telegram:shopname or domain:shop.kz.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why (kept with the decision and audited).")]
@@ -52,29 +55,32 @@ def review_queue(
 
 
 def _decide(decision: str, ids: list[str] | None, workspace: Path, shop: str | None, reason: str,
-            reviewer: str | None, label: str | None) -> None:
+            reviewer: str | None, label: str | None, channel: str | None = None) -> None:
     from narcotrace.online.review import decide
     from narcotrace.workspace import Workspace
 
     with Workspace.open(workspace, create=False) as ws:
-        done = decide(ws, decision, ids or [], shop=shop, reason=reason, reviewer=reviewer, label=label)
+        done = decide(ws, decision, ids or [], shop=shop, reason=reason, reviewer=reviewer, label=label,
+                      channel=channel)
     verb = "approved" if decision == "approve" else "rejected"
-    console.print(f"{verb} {len(done):,} post(s)" + (f" of shop {shop}" if shop else "") + ": "
+    console.print(f"{verb} {len(done):,} post(s)" + (f" of shop {shop}" if shop else "") + (f" of channel {channel}" if channel else "") + ": "
                   + ", ".join(done[:10]) + (" ..." if len(done) > 10 else ""), soft_wrap=True)
 
 
 @review_app.command("approve")
 def review_approve(reason: ReasonOpt, ids: IdsArg = None, workspace: WorkspaceOpt = DEFAULT_WS,
-                   shop: ShopOpt = None, reviewer: ReviewerOpt = None, label: LabelOpt = None) -> None:
+                   shop: ShopOpt = None, reviewer: ReviewerOpt = None, label: LabelOpt = None,
+                   channel: ChannelOpt = None) -> None:
     """Approve posts as drug sale/recruitment: they enter blocklists (sale) and training."""
-    _decide("approve", ids, workspace, shop, reason, reviewer, label)
+    _decide("approve", ids, workspace, shop, reason, reviewer, label, channel)
 
 
 @review_app.command("reject")
 def review_reject(reason: ReasonOpt, ids: IdsArg = None, workspace: WorkspaceOpt = DEFAULT_WS,
-                  shop: ShopOpt = None, reviewer: ReviewerOpt = None, label: LabelOpt = None) -> None:
+                  shop: ShopOpt = None, reviewer: ReviewerOpt = None, label: LabelOpt = None,
+                  channel: ChannelOpt = None) -> None:
     """Reject posts (false positives): they never enter a blocklist; training learns them as `none`."""
-    _decide("reject", ids, workspace, shop, reason, reviewer, label)
+    _decide("reject", ids, workspace, shop, reason, reviewer, label, channel)
 
 
 def register(app: typer.Typer) -> None:

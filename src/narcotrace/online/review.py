@@ -76,8 +76,9 @@ def shop_identifier(value: str) -> str:
 
 
 def decide(ws, decision: str, post_ids: Sequence[str] = (), *, shop: str | None = None, reason: str,
-           reviewer: str | None = None, label: str | None = None) -> list[str]:
-    """Record approve/reject for posts (by id, or every post carrying the shop's indicator). Returns the ids.
+           reviewer: str | None = None, label: str | None = None, channel: str | None = None) -> list[str]:
+    """Record approve/reject for posts (by id, every post carrying the shop's indicator, or every post of a drug
+    channel built by `narcotrace channels`). Returns the ids.
 
     Unknown ids are an error before anything is written; approving needs a sale or recruitment label
     (the model's, or --label)."""
@@ -87,8 +88,8 @@ def decide(ws, decision: str, post_ids: Sequence[str] = (), *, shop: str | None 
         raise UserError("--reason: say why (it is kept with the decision and in the audit log)")
     if label is not None and label not in LABELS:
         raise UserError(f"--label {label}: use one of {', '.join(LABELS)}")
-    if not post_ids and not shop:
-        raise UserError("name the posts (IDs) or a shop (--shop telegram:name) to decide on")
+    if not post_ids and not shop and not channel:
+        raise UserError("name the posts (IDs), a shop (--shop telegram:name) or a channel (--channel ID) to decide on")
     reviewer = reviewer or current_user()
     ids = list(dict.fromkeys(post_ids))
     shop_id = None
@@ -107,6 +108,13 @@ def decide(ws, decision: str, post_ids: Sequence[str] = (), *, shop: str | None 
         if not found:
             raise UserError(f"--shop {shop}: no post carries the indicator {shop_id}")
         ids.extend(i for i in found if i not in ids)
+    if channel:
+        found = [r[0] for r in ws.con.execute(
+            "SELECT DISTINCT member_id FROM channel_members WHERE channel_id = ? AND member_kind = 'post' "
+            "ORDER BY member_id", [channel]).fetchall()]
+        if not found:
+            raise UserError(f"--channel {channel}: no such drug channel (or it has no posts); see `narcotrace channels`")
+        ids.extend(i for i in found if i not in ids)
     labels = dict(ws.con.execute("SELECT post_id, label FROM posts WHERE post_id IN (SELECT unnest(?))",
                                  [ids]).fetchall())
     if decision == "approve" and label is None:
@@ -119,9 +127,12 @@ def decide(ws, decision: str, post_ids: Sequence[str] = (), *, shop: str | None 
     rows = [(uuid.uuid4().hex, "post", i, decision, label, reason.strip() + shop_note, reviewer, now) for i in ids]
     if shop_id:
         rows.append((uuid.uuid4().hex, "shop", shop_id, decision, label, reason.strip(), reviewer, now))
+    if channel:
+        rows.append((uuid.uuid4().hex, "channel", channel, decision, label, reason.strip(), reviewer, now))
     ws.con.executemany("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    ws.audit(decision, shop_id or ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""),
-             {"posts": ids, "shop": shop_id, "reason": reason.strip(), "label": label}, actor=reviewer)
+    ws.audit(decision, channel or shop_id or ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""),
+             {"posts": ids, "shop": shop_id, "channel": channel, "reason": reason.strip(), "label": label},
+             actor=reviewer)
     return ids
 
 
