@@ -40,12 +40,6 @@ def _ids(first: int, n: int) -> pa.Array:
     return pc.binary_join_element_wise("t", pc.utf8_lpad(pc.cast(seq, pa.string()), 10, "0"), "")
 
 
-
-# Writing on a background thread overlapped encoding with generation but gave, now and then, different
-# bytes for the same seed (seen in the determinism test under load); synchronous writes keep worlds
-# byte-identical. The 10 M benchmark stays well inside its budget either way (docs/benchmarks.md).
-SYNC_WRITES = True
-
 class Ledger:
     """Time-ordered writer with running balances (KZT tiyn) per account."""
 
@@ -140,10 +134,7 @@ class Ledger:
             self._dict(np.maximum(f.post, 0), self.post_ids, f.post < 0),
         ], schema=self.truth.schema)
         self._wait()
-        if SYNC_WRITES:
-            self._write_both(batch, truth)
-        else:
-            self._pending = self._pool.submit(self._write_both, batch, truth)
+        self._pending = self._pool.submit(self._write_both, batch, truth)
         self.written += n
 
     def _write_both(self, batch: pa.RecordBatch, truth: pa.RecordBatch) -> None:
