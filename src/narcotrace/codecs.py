@@ -1,8 +1,9 @@
 """Check-digit and address codecs shared by the simulator (which makes valid ids) and the extractors
-(which validate them): Luhn, base58check, bech32/bech32m (BIP-173/350), EIP-55 (Keccak-256)."""
+(which validate them): Luhn, base58check, bech32/bech32m (BIP-173/350), EIP-55 (Keccak-256), Tor onion v3."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 from Crypto.Hash import keccak
@@ -185,3 +186,28 @@ def eth_address_ok(address: str) -> bool:
     if body.lower() == body or body.upper() == body:
         return True
     return eip55(body) == "0x" + body
+
+
+# ---- Tor onion v3 (rend-spec-v3: base32 of pubkey(32) | checksum(2) | version(1)=3) ----------------
+
+
+def _onion_checksum(pubkey: bytes) -> bytes:
+    return hashlib.sha3_256(b".onion checksum" + pubkey + b"\x03").digest()[:2]
+
+
+def onion_v3_encode(pubkey: bytes) -> str:
+    """The 56-character v3 onion host (without ".onion") of a 32-byte ed25519 public key."""
+    return base64.b32encode(pubkey + _onion_checksum(pubkey) + b"\x03").decode("ascii").lower()
+
+
+def onion_v3_ok(address: str) -> bool:
+    """A v3 onion address (with or without ".onion") whose version is 3 and whose checksum holds."""
+    host = address.removesuffix(".onion")
+    if len(host) != 56:
+        return False
+    try:
+        raw = base64.b32decode(host.upper())
+    except ValueError:
+        return False
+    pubkey, checksum, version = raw[:32], raw[32:34], raw[34:]
+    return version == b"\x03" and _onion_checksum(pubkey) == checksum

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -12,6 +10,7 @@ import numpy as np
 import yaml
 from schwifty import IBAN
 
+from narcotrace import codecs
 from narcotrace.codecs import b58check_encode, eip55, segwit_encode
 
 # Mobile operator codes that phonenumbers accepts as valid KZ mobiles (703 and 704 are unassigned).
@@ -175,19 +174,8 @@ def wallet(rng: np.random.Generator, chain: str) -> str:
 
 
 def onion_v3(rng: np.random.Generator) -> str:
-    """A Tor v3 onion address with a valid checksum (rend-spec-v3: sha3_256('.onion checksum'|pk|03)[:2])."""
-    pubkey = rng.bytes(32)
-    checksum = hashlib.sha3_256(b".onion checksum" + pubkey + b"\x03").digest()[:2]
-    return base64.b32encode(pubkey + checksum + b"\x03").decode("ascii").lower() + ".onion"
+    """A Tor v3 onion address with a valid checksum (rend-spec-v3)."""
+    return codecs.onion_v3_encode(rng.bytes(32)) + ".onion"
 
 
-def onion_v3_ok(address: str) -> bool:
-    host = address.removesuffix(".onion")
-    if len(host) != 56:
-        return False
-    try:
-        raw = base64.b32decode(host.upper())
-    except ValueError:
-        return False
-    pubkey, checksum, version = raw[:32], raw[32:34], raw[34:]
-    return version == b"\x03" and hashlib.sha3_256(b".onion checksum" + pubkey + b"\x03").digest()[:2] == checksum
+onion_v3_ok = codecs.onion_v3_ok
