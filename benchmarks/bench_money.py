@@ -28,13 +28,19 @@ class PeakRSS:
     def __init__(self) -> None:
         self.proc = psutil.Process()
         self.peak = 0
+        self.samples: list[tuple[float, int]] = []  # (perf_counter, rss) every 50 ms
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
+            rss = self.proc.memory_info().rss
+            self.peak = max(self.peak, rss)
+            self.samples.append((time.perf_counter(), rss))
             time.sleep(0.05)
+
+    def peak_between(self, t0: float, t1: float) -> int:
+        return max((r for t, r in self.samples if t0 <= t <= t1), default=0)
 
     def __enter__(self) -> PeakRSS:
         self._t.start()
@@ -122,7 +128,7 @@ def main() -> None:
     if (root / "ws").exists():
         shutil.rmtree(root / "ws")
     with PeakRSS() as mem, Workspace.open(root / "ws") as ws:
-        t = time.perf_counter()
+        t = t_pipeline = time.perf_counter()
         ingest_accounts(ws, [world / "accounts.parquet"])
         ingest_paths(ws, [world / "transfers.parquet"])
         figures["ingest_s"] = time.perf_counter() - t
@@ -130,6 +136,12 @@ def main() -> None:
         rep = analyze(ws, rules_only=args.rules_only)
         figures.update({f"{k}_s": v for k, v in rep.timings.items()})
         pipeline_peak = mem.peak
+        stage_peaks = {}  # where the memory goes: peak RSS inside each stage's window
+        t_end = t_pipeline + figures["ingest_s"]
+        stage_peaks["ingest"] = mem.peak_between(t_pipeline, t_end)
+        for k, v in rep.timings.items():
+            stage_peaks[k] = mem.peak_between(t_end, t_end + v)
+            t_end += v
         figures["pipeline_s"] = figures["ingest_s"] + sum(rep.timings.values())
 
         # 6-hop traces from alerted accounts and from random accounts
@@ -166,6 +178,8 @@ def main() -> None:
         print(f"  {k:<36} {v:9.3f}")
     print(f"  {'peak_rss_pipeline_gib':<36} {pipeline_peak / 2**30:9.3f}")
     print(f"  {'peak_rss_all_gib':<36} {mem.peak / 2**30:9.3f}")
+    for k, v in stage_peaks.items():
+        print(f"  {'peak_rss_' + k.replace(' ', '_') + '_gib':<36} {v / 2**30:9.3f}")
     ratio = figures["features_pandas_networkx_sample_s"] / figures["features_duckdb_sample_s"]
     print(f"  pandas+networkx / DuckDB features on {m:,} transfers: {ratio:.1f}x")
     if not args.keep:

@@ -144,7 +144,13 @@ def stages(posts: Path, sample: int) -> None:
     with tempfile.TemporaryDirectory() as d:
         ws = Workspace.open(Path(d) / "ws")
         rep = scan.ScanReport(scan.ReadReport())
-        t("store (Arrow -> DuckDB posts + indicators)", lambda: scan._store(ws, raw, result, "v", None, rep))
+
+        def store():
+            w = scan._Writer(ws, "v", None, rep)
+            w.add(raw, result)
+            w.flush()
+
+        t("store (Arrow -> DuckDB posts + indicators)", store)
         ws.close()
 
 

@@ -22,6 +22,23 @@ def default_path() -> Path:
     return Path(os.environ.get("NARCOTRACE_WORKSPACE", DEFAULT_WORKSPACE))
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for a workspace: $NARCOTRACE_MEMORY_LIMIT (e.g. '12GiB'), else half of RAM.
+
+    DuckDB's own default is 80 % of RAM for its buffers alone; the Python side of a command (frames
+    handed to the model, Arrow batches) comes on top, so the default leaves the other half for it.
+    Past the limit DuckDB spills to the workspace's `tmp/` folder instead of growing.
+    """
+    env = os.environ.get("NARCOTRACE_MEMORY_LIMIT")
+    if env:
+        return env
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "8GiB"
+    return f"{max(1, total // 2 // 2**20)}MiB"
+
+
 def utcnow() -> datetime:
     """Naive UTC now: DuckDB TIMESTAMP columns hold UTC without a zone."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -53,6 +70,12 @@ class Workspace:
             con = duckdb.connect(str(db))
         except duckdb.IOException as e:  # locked by another process, unreadable
             raise UserError(f"--workspace {root}: cannot open {db}: {e}") from e
+        try:
+            con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
+        except duckdb.Error as e:
+            con.close()
+            raise UserError(f"NARCOTRACE_MEMORY_LIMIT={os.environ.get('NARCOTRACE_MEMORY_LIMIT')!r}: {e}") from e
+        con.execute(f"SET temp_directory = '{(root / 'tmp').as_posix()}'")
         ws = cls(root, con)
         ws.migrate()
         return ws

@@ -88,6 +88,19 @@ def test_duplicate_ids_in_one_batch_keep_the_last(workspace, tmp_path):
     assert workspace.con.execute("SELECT count(*) FROM indicators WHERE post_id = 's1'").fetchone()[0] == 2
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_id_repeated_across_batches_keeps_its_last_text_and_only_its_indicators(workspace, tmp_path, workers):
+    # s1 first as a shop ad (handle + card), later, in another batch, edited into a hair-dryer sale
+    edited = dict(POSTS[0], text="Продам фен, 5000 тг, пишите @fen_seller_kz")
+    src = write_jsonl(tmp_path / "dup.jsonl", [POSTS[0], POSTS[1], POSTS[2], edited, POSTS[3]])
+    report = scan_paths(workspace, [src], batch_size=2, workers=workers)
+    assert report.stored == 5 and workspace.count("posts") == 4
+    row = workspace.con.execute("SELECT text, label FROM posts WHERE post_id = 's1'").fetchone()
+    assert row == (edited["text"], "none")
+    inds = workspace.con.execute("SELECT kind, value FROM indicators WHERE post_id = 's1'").fetchall()
+    assert inds == [("telegram", "fen_seller_kz")]
+
+
 def test_workers_give_the_same_results_in_order(workspace, tmp_path):
     rows = [dict(p, id=f"{p['id']}-{i}") for i in range(5) for p in POSTS]
     src = write_jsonl(tmp_path / "many.jsonl", rows)
@@ -115,6 +128,15 @@ def test_threshold_and_bad_threshold(workspace, tmp_path):
     assert report.counts["none"] >= 3
     with pytest.raises(UserError, match="threshold"):
         scan_paths(workspace, [src], threshold=1.5)
+
+
+def test_guess_langs_agrees_with_guess_lang():
+    from narcotrace.online.scan import guess_langs
+
+    texts = ["меф закладки алматы", "қазақша жазылған пост", "mef zakladki almaty", "меф mef mef", "", "12345 ₸",
+             "ǅ İstanbul 𝔞𝔟 ёлка"]
+    assert guess_langs(texts) == [guess_lang(t) for t in texts]
+    assert guess_langs([]) == []
 
 
 def test_guess_lang():

@@ -148,8 +148,17 @@ class Features:
 
 
 def term_column(m: LexMatch, n_lex: int) -> int:
-    key = f"{m.kind}|{m.term}".encode()
-    return zlib.crc32(key) % n_lex
+    key = (m.kind, m.term, n_lex)
+    col = _TERM_COLUMNS.get(key)
+    if col is None:
+        col = zlib.crc32(f"{m.kind}|{m.term}".encode()) % n_lex
+        if len(_TERM_COLUMNS) > 100_000:  # terms are few, but users' lexicons may add regex terms
+            _TERM_COLUMNS.clear()
+        _TERM_COLUMNS[key] = col
+    return col
+
+
+_TERM_COLUMNS: dict[tuple[str, str, int], int] = {}
 
 
 def featurise(batch: Sequence[Analysis], space: FeatureSpace) -> Features:

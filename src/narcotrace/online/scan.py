@@ -9,16 +9,20 @@ indicators. The accounting follows the readers': read = stored + quarantined, pe
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from narcotrace.online.classify import PostClassifier, analyse, load_model
 from narcotrace.online.indicators import EXTRACTOR_VERSION, as_contract
@@ -35,9 +39,10 @@ _LAT = re.compile(r"[a-z]")
 
 def guess_lang(text: str) -> str:
     """ru | kk | en | mixed, from the letters of the normalised text (Kazakh letters mark kk)."""
-    cyr = len(_CYR.findall(text))
-    lat = len(_LAT.findall(text))
-    kk = len(_KK.findall(text))
+    return _lang_of(len(_CYR.findall(text)), len(_LAT.findall(text)), len(_KK.findall(text)))
+
+
+def _lang_of(cyr: int, lat: int, kk: int) -> str:
     letters = cyr + lat + kk
     if not letters:
         return "ru"
@@ -46,6 +51,32 @@ def guess_lang(text: str) -> str:
     if lat > cyr + kk:
         return "en"
     return "kk" if kk else "ru"
+
+
+def _letter_classes() -> np.ndarray:
+    cls = np.zeros(0x500, dtype=np.int8)  # 0 other, 1 Cyrillic а-яё, 2 Latin a-z, 3 Kazakh letters
+    for ch in "абвгдежзийклмнопрстуфхцчшщъыьэюяё":
+        cls[ord(ch)] = 1
+    for ch in "abcdefghijklmnopqrstuvwxyz":
+        cls[ord(ch)] = 2
+    for ch in "әғқңөұүһі":
+        cls[ord(ch)] = 3
+    return cls
+
+
+_LETTER_CLASS = _letter_classes()
+
+
+def guess_langs(texts: Sequence[str]) -> list[str]:
+    """`guess_lang` of many texts at once: one NumPy pass over the batch's code points."""
+    if not texts:
+        return []
+    cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    doc = np.repeat(np.arange(len(texts)), lengths)
+    cls = np.where(cp < len(_LETTER_CLASS), _LETTER_CLASS[np.minimum(cp, len(_LETTER_CLASS) - 1)], 0)
+    counts = np.bincount(doc * 4 + cls, minlength=4 * len(texts)).reshape(len(texts), 4)
+    return [_lang_of(c, lat, kk) for c, lat, kk in counts[:, 1:].tolist()]
 
 
 @dataclass
@@ -78,10 +109,31 @@ class ScanReport:
 _STATE: dict = {}
 
 
-def _init(model_path: str | None, lexicons: Sequence[str], threshold: float | None) -> None:
+def _init(model_path: str | None, lexicons: Sequence[str], threshold: float | None, worker: bool = False) -> None:
     _STATE["model"] = load_model(model_path)
     _STATE["lexicon"] = Lexicon.load([Path(p) for p in lexicons])
     _STATE["threshold"] = threshold
+    if worker:
+        # A batch allocates hundreds of thousands of short-lived objects (matches, indicators, dicts) and
+        # no cycles worth collecting; with the default thresholds the cyclic collector kept walking the
+        # model and lexicon (moved out of its way by freeze()) and took ~15 % of a worker's time.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*_GC_THRESHOLDS)
+
+
+_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextmanager
+def _relaxed_gc() -> Iterator[None]:
+    """Fewer cyclic-GC passes in the main process while it reads and writes a scan's batches."""
+    old = gc.get_threshold()
+    gc.set_threshold(*_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def _process(batch: list[tuple]) -> dict:
@@ -92,17 +144,21 @@ def _process(batch: list[tuple]) -> dict:
     results = model.classify(analyses, threshold=_STATE["threshold"])
     cols: dict[str, list] = {"score": [], "label": [], "categories": [], "explanation": [], "lang": []}
     ind_cols: dict[str, list] = {k: [] for k in ("post_id", "kind", "value", "canonical_id", "chain",
-                                                  "span_start", "span_end", "details")}
+                                                  "span_start", "span_end", "details", "row")}
     lines: list[bytes] = []
-    for (post_id, source, _text, _e, _l), a, r in zip(batch, analyses, results):
+    chars = 0
+    langs = guess_langs([a.norm.text for a in analyses])
+    for row, ((post_id, source, text, _e, _l), a, r) in enumerate(zip(batch, analyses, results)):
+        chars += len(text)
         expl = orjson.dumps(r.explanation)
         cols["score"].append(r.score)
         cols["label"].append(r.label)
         cols["categories"].append(r.categories)
         cols["explanation"].append(expl.decode())
-        cols["lang"].append(guess_lang(a.norm.text))
+        cols["lang"].append(langs[row])
         for ind in a.indicators:
             ind_cols["post_id"].append(post_id)
+            ind_cols["row"].append(row)
             ind_cols["kind"].append(ind.kind)
             ind_cols["value"].append(ind.value)
             ind_cols["canonical_id"].append(ind.canonical_id)
@@ -115,7 +171,7 @@ def _process(batch: list[tuple]) -> dict:
             "categories": r.categories, "indicators": as_contract(a.indicators),
             "explanation": r.explanation,
         }) + b"\n")
-    return {"cols": cols, "indicators": ind_cols, "lines": b"".join(lines)}
+    return {"cols": cols, "indicators": ind_cols, "lines": b"".join(lines), "chars": chars}
 
 
 # ---- the scan -------------------------------------------------------------------------------------------
@@ -148,19 +204,23 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
     ws.con.execute("SET memory_limit = '1GiB'")
     batches = _batches(stream, batch_size, ws, report)
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    writer = _Writer(ws, model.version, scanned_at, report)
     try:
-        with progress() as bar:
+        with progress() as bar, _relaxed_gc():
             task = bar.add_task("scanning posts", total=None) if show_progress else None
             for posts, result in _run(batches, model_path, lex_paths, threshold, n_workers):
-                _store(ws, posts, result, model.version, scanned_at, report)
+                writer.add(posts, result)
                 if out_f is not None:
                     out_f.write(result["lines"])
                 if task is not None:
                     bar.update(task, advance=len(posts))
     finally:
-        if out_f is not None:
-            out_f.close()
-        ws.con.execute(f"SET memory_limit = '{old_limit}'")
+        try:
+            writer.flush()  # what was classified before an error is kept too
+        finally:
+            if out_f is not None:
+                out_f.close()
+            ws.con.execute(f"SET memory_limit = '{old_limit}'")
     ws.audit("scan", ", ".join(str(p) for p in paths)[:500], {
         "format": fmt, "read": read_report.read, "stored": report.stored, "quarantined": report.quarantined,
         "labels": dict(report.counts), "model_version": model.version, "extractor_version": EXTRACTOR_VERSION,
@@ -214,7 +274,7 @@ def _run(batches: Iterator[list[RawPost]], model_path, lexicons: list[str], thre
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["narcotrace.online.scan"])
     with ctx.Pool(n_workers, initializer=_init,
-                  initargs=(str(model_path) if model_path else None, lexicons, threshold)) as pool:
+                  initargs=(str(model_path) if model_path else None, lexicons, threshold, True)) as pool:
         pending: deque = deque()
 
         def submit(b: list[RawPost]) -> None:
@@ -247,67 +307,95 @@ _IND_SCHEMA = pa.schema([
 ])
 
 
-def _store(ws, posts: list[RawPost], result: dict, model_version: str, scanned_at, report: ScanReport) -> None:
-    # A post id seen twice in one batch (duplicated input lines) keeps its last row, like a re-scan.
-    last = {p.post_id: i for i, p in enumerate(posts)}
-    keep = sorted(last.values()) if len(last) < len(posts) else range(len(posts))
-    c = result["cols"]
-    n = len(keep)
-    data = {
-        "post_id": [posts[i].post_id for i in keep],
-        "source_format": [posts[i].source_format for i in keep],
-        "source": [posts[i].source for i in keep],
-        "source_row": [posts[i].source_row for i in keep],
-        "captured_at": [posts[i].captured_at for i in keep],
-        "sha256": [posts[i].sha256 for i in keep],
-        "channel": [posts[i].channel for i in keep],
-        "author": [posts[i].author for i in keep],
-        "date": [posts[i].date for i in keep],
-        "url": [posts[i].url for i in keep],
-        "text": [posts[i].text for i in keep],
-        "lang": [c["lang"][i] for i in keep],
-        "score": [c["score"][i] for i in keep],
-        "label": [c["label"][i] for i in keep],
-        "categories": [c["categories"][i] for i in keep],
-        "explanation": [c["explanation"][i] for i in keep],
-        "model_version": [model_version] * n,
-        "scanned_at": [scanned_at] * n,
-    }
-    posts_tbl = pa.table(data, schema=_POSTS_SCHEMA)
-    ic = result["indicators"]
-    ind_tbl = pa.table({**ic, "extractor_version": [EXTRACTOR_VERSION] * len(ic["post_id"])}, schema=_IND_SCHEMA)
-    if len(keep) < len(posts):
-        ind_tbl = _dedupe_indicators(ind_tbl)
-    con = ws.con
-    con.register("_scan_posts", posts_tbl)
-    con.register("_scan_inds", ind_tbl)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        # delete-then-insert is cheaper than INSERT OR REPLACE on the primary key, and replaces the same
-        con.execute("DELETE FROM indicators WHERE post_id IN (SELECT post_id FROM _scan_posts)")
-        con.execute("DELETE FROM posts WHERE post_id IN (SELECT post_id FROM _scan_posts)")
-        con.execute("INSERT INTO posts BY NAME SELECT * FROM _scan_posts")
-        con.execute("INSERT INTO indicators BY NAME SELECT * FROM _scan_inds")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_scan_posts")
-        con.unregister("_scan_inds")
-    report.stored += len(posts)
-    for label in (c["label"][i] for i in range(len(posts))):
-        report.counts[label] += 1
-    report.indicators.update(ic["kind"])
+FLUSH_POSTS = 60_000  # posts buffered before one write transaction (a DuckDB row group is 122,880 rows)
+FLUSH_CHARS = 24_000_000  # ... or this many characters of text, whichever comes first
 
 
-def _dedupe_indicators(tbl: pa.Table) -> pa.Table:
-    """Duplicated input lines give the same indicators twice; keep one of each (post, kind, value, span)."""
-    seen: set[tuple] = set()
-    keep = []
-    cols = [tbl.column(k).to_pylist() for k in ("post_id", "kind", "value", "span_start")]
-    for i, key in enumerate(zip(*cols)):
-        if key not in seen:
-            seen.add(key)
-            keep.append(i)
-    return tbl.take(keep)
+class _Writer:
+    """Buffers classified batches as Arrow tables and writes them in few, large transactions.
+
+    One transaction per 4,000-post batch cost more than the classification of the batch's posts on the
+    main process (each commit goes through the WAL and a checkpoint); one per ~60,000 posts lets DuckDB
+    write whole row groups. A post id that occurs twice keeps its last row and that row's indicators,
+    like a re-scan; rows already in the workspace with the same ids are replaced.
+    """
+
+    def __init__(self, ws, model_version: str, scanned_at, report: ScanReport) -> None:
+        self.ws = ws
+        self.model_version = model_version
+        self.scanned_at = scanned_at
+        self.report = report
+        self._posts: list[pa.Table] = []
+        self._inds: list[pa.Table] = []
+        self._rows = 0
+        self._chars = 0
+
+    def add(self, posts: list[RawPost], result: dict) -> None:
+        c = result["cols"]
+        n = len(posts)
+        data = {
+            "post_id": [p.post_id for p in posts],
+            "source_format": [p.source_format for p in posts],
+            "source": [p.source for p in posts],
+            "source_row": [p.source_row for p in posts],
+            "captured_at": [p.captured_at for p in posts],
+            "sha256": [p.sha256 for p in posts],
+            "channel": [p.channel for p in posts],
+            "author": [p.author for p in posts],
+            "date": [p.date for p in posts],
+            "url": [p.url for p in posts],
+            "text": [p.text for p in posts],
+            "lang": c["lang"],
+            "score": c["score"],
+            "label": c["label"],
+            "categories": c["categories"],
+            "explanation": c["explanation"],
+            "model_version": pa.repeat(self.model_version, n),
+            "scanned_at": pa.repeat(pa.scalar(self.scanned_at, pa.timestamp("us")), n),
+        }
+        self._posts.append(pa.table(data, schema=_POSTS_SCHEMA))
+        ic = dict(result["indicators"])
+        rows = ic.pop("row")
+        ind = pa.table({**ic, "extractor_version": pa.repeat(EXTRACTOR_VERSION, len(rows))}, schema=_IND_SCHEMA)
+        # the post's position in the buffer, to drop the indicators of a post id's earlier occurrences
+        self._inds.append(ind.append_column("_row", pa.array([self._rows + r for r in rows], pa.int64())))
+        self._rows += n
+        self._chars += result.get("chars", 0)
+        report = self.report
+        report.stored += n
+        report.counts.update(c["label"])
+        report.indicators.update(ic["kind"])
+        if self._rows >= FLUSH_POSTS or self._chars >= FLUSH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._posts:
+            return
+        posts_tbl = pa.concat_tables(self._posts)
+        ind_tbl = pa.concat_tables(self._inds)
+        self._posts, self._inds, self._rows, self._chars = [], [], 0, 0
+        ids = posts_tbl.column("post_id").to_pylist()
+        last = dict(zip(ids, range(len(ids))))
+        if len(last) < len(ids):  # duplicated ids in the buffer: the last occurrence wins
+            keep = sorted(last.values())
+            posts_tbl = posts_tbl.take(keep)
+            kept = pa.array(keep, pa.int64())
+            ind_tbl = ind_tbl.filter(pa.compute.is_in(ind_tbl.column("_row"), value_set=kept))
+        ind_tbl = ind_tbl.drop_columns(["_row"])
+        con = self.ws.con
+        con.register("_scan_posts", posts_tbl)
+        con.register("_scan_inds", ind_tbl)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            # delete-then-insert is cheaper than INSERT OR REPLACE on the primary key, and replaces the same
+            con.execute("DELETE FROM indicators WHERE post_id IN (SELECT post_id FROM _scan_posts)")
+            con.execute("DELETE FROM posts WHERE post_id IN (SELECT post_id FROM _scan_posts)")
+            con.execute("INSERT INTO posts BY NAME SELECT * FROM _scan_posts")
+            con.execute("INSERT INTO indicators BY NAME SELECT * FROM _scan_inds")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_scan_posts")
+            con.unregister("_scan_inds")
