@@ -2,8 +2,9 @@
 
 `extract(text, entities=..., links=...)` runs one extractor per kind (a module each, under
 `base.Extractor`) in an order that lets the stricter ones claim their characters first: Telegram links,
-WhatsApp links (read as phones), e-mails, URLs and domains, onion addresses, IBANs, crypto addresses,
-cards, phones, then @mentions and "телега: handle" contacts.
+WhatsApp links (read as phones), e-mails, URLs and domains, onion addresses, defanged sites
+("shop[.]kz", "shop (точка) kz": the domain only), IBANs, crypto addresses, cards, phones, then @mentions
+and "телега: handle" contacts.
 
 Conventions of the output: a t.me link gives the handle only (t.me is not the shop's site); a Telegram
 invite link (t.me/+hash) is a URL; a WhatsApp link gives the phone; a link to a page on a platform
@@ -25,15 +26,15 @@ from narcotrace.online.indicators.crypto import Crypto
 from narcotrace.online.indicators.ibans import Ibans
 from narcotrace.online.indicators.phones import Phones, WhatsAppLinks
 from narcotrace.online.indicators.telegram import TelegramLinks, TelegramMentions
-from narcotrace.online.indicators.web import Emails, Onions, Urls
+from narcotrace.online.indicators.web import Defanged, Emails, Onions, Urls
 
 __all__ = ["EXTRACTOR_VERSION", "EXTRACTORS", "Indicator", "as_contract", "extract"]
 
-EXTRACTOR_VERSION = "indicators-1.0"
+EXTRACTOR_VERSION = "indicators-1.1"
 
 EXTRACTORS: tuple[Extractor, ...] = (
-    TelegramLinks(), WhatsAppLinks(), Emails(), Urls(), Onions(), Ibans(), Crypto(), Cards(), Phones(),
-    TelegramMentions(),
+    TelegramLinks(), WhatsAppLinks(), Emails(), Urls(), Onions(), Defanged(), Ibans(), Crypto(), Cards(),
+    Phones(), TelegramMentions(),
 )
 
 # Telegram export entity types whose text (or href) is an indicator.

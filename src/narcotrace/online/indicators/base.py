@@ -23,7 +23,7 @@ from narcotrace.online.normalize import CYR2LAT, INVISIBLE
 # selectors U+FE0E/U+FE0F are left alone: they follow emoji rather than hide identifiers.)
 _DISGUISED = re.compile("[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0d\ufeff\uffa0\uff01-\uff5e"
-                        "\U0001d400-\U0001d7ff]")
+                        "\U0001d400-\U0001d7ff]|\ufe0f?\u20e3")  # and keycaps: "8️⃣7️⃣0️⃣" reads "870"
 
 
 # "@shор_kz" with Cyrillic о and р: handles are ASCII, so look-alikes in a mixed-script @name are read as Latin
@@ -101,7 +101,9 @@ class Scan:
             i = m.start()
             pieces.append(text[pos:i])
             origin.extend(range(pos, i))
-            pos = i + 1
+            pos = m.end()
+            if pos - i > 1 or text[i] == "\u20e3":
+                continue  # the keycap mark after a digit (with its variation selector): dropped
             ch = text[i]
             if ord(ch) in INVISIBLE:
                 continue

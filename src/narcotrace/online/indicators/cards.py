@@ -15,11 +15,18 @@ from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 _BANKS = Path(__file__).resolve().parents[2] / "data" / "banks.yaml"
 
 # Card layouts: 4-4-4-4 (and 4-4-4-4-3 for 19 digits) with one kind of separator, Amex 4-6-5, or
-# 13-19 contiguous digits; not glued to other digits, decimals or dates.
+# 13-19 contiguous digits; not glued to other digits, decimals or dates. Looser layouts are read only
+# for a known payment network: 8-8, 4-4-4-4 with any one separator (dots, no-break spaces, underscores,
+# emoji: "4400.4312.3456.7890", "4400 💳 4312 💳 ..."), and 4-4-4-4 split by mixed white space or a line
+# break, which also needs a card word before it ("карта:\n4400 4312\n3456 7890").
 # (The first digit comes before the look-behind so that the engine can skip to digits in C.)
 _CANDIDATE = re.compile(
     r"\d(?<![\d.,/]\d)(?:\d{3}(?P<s>[ -]{1,2})\d{4}(?P=s)\d{4}(?P=s)\d{4}(?:(?P=s)\d{1,3})?"
-    r"|\d{3}(?P<a>[ -])\d{6}(?P=a)\d{4,5}|\d{12,18})(?![\d]|[.,/]\d)")
+    r"|\d{3}(?P<a>[ -])\d{6}(?P=a)\d{4,5}"
+    r"|\d{7}(?P<h>[ -])\d{8}"
+    r"|\d{3}(?P<o>[^\w\n,;:/+]{1,6}|_)\d{4}(?P=o)\d{4}(?P=o)\d{4}"
+    r"|\d{3}(?P<w>\s{1,4})\d{4}\s{1,4}\d{4}\s{1,4}\d{4}"
+    r"|\d{12,18})(?![\d]|[.,/]\d)")
 _FOUR_DIGITS = re.compile(r"\d{4}")  # every card layout has four digits in a row: a cheap first test
 _CARD_WORD_BEFORE = re.compile(r"(?:карт\w*|card|kart\w*|visa|mastercard|виза|kaspi|каспи|halyk|халык|gold|голд)\W{0,12}$")
 # Payment-network prefixes (ISO/IEC 7812 major industry identifiers 2-6, plus Uzcard 8600 and Humo 9860,
@@ -97,6 +104,11 @@ class Cards(Extractor):
             if not codecs.luhn_ok(digits) or not scan.free(start, end):
                 continue
             scheme = network(digits)
+            if m.group("h") is not None or m.group("o") is not None or m.group("w") is not None:
+                # a loose layout: only for a known network (and, split over lines, after a card word)
+                if scheme is None or (m.group("w") is not None and not _CARD_WORD_BEFORE.search(
+                        scan.lower, max(0, start - 30), start)):
+                    continue
             if scheme is None:
                 # No network issues numbers starting like this, so a contiguous digit string is most
                 # likely an order or account number that passes Luhn by chance (1 in 10). Written in

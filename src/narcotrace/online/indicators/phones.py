@@ -14,7 +14,9 @@ from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 
 REGION = "KZ"
 # Digit runs with the separators people put in phone numbers; phonenumbers decides what is a number.
-_CANDIDATE = re.compile(r"(?<![\w+(])(?:\+\s?|\()?\d[\d \-.()+\u00a0]{7,}\d(?![\d])")
+# A number may be glued to a Cyrillic word ("звони87011234567", "87011234567или..."), not to Latin letters
+# or underscores, which make it part of a code, a hash or a file name.
+_CANDIDATE = re.compile(r"(?<![0-9A-Za-z_+(])(?:\+\s?|\()?\d[\d \-.()+\u00a0]{7,}\d(?![\d])")
 _DIGIT_RUN = re.compile(r"\d[\d \-.()+\u00a0]{7,}\d")  # cheap test that starts on a digit
 _LONGEST = 40  # characters: the longest way people write one phone number
 _PHONE_SHAPED = re.compile(r"(?<![\d+])(?:\+\s?\d{1,3}[ \-]?)?\(?\d{2,5}\)?(?:[ \-.]?\d{2,4}){2,4}(?!\d)")
@@ -22,8 +24,13 @@ _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE = re.compile(r"\d{1,4}[.\-/]\d{1,2}[.\-/]\d{2,4}")
 # A number right after these words is an order, tracking, tax or account number, not a phone.
 _NOT_PHONE_BEFORE = re.compile(
-    r"(?:№|#|заказ\w*|order|трек\w*|track\w*|иин|iin|бин|bin|инн|счет\w*|account|накладн\w*|invoice|id|"
-    r"ттн|номер заказа|артикул|sku|код)\W{0,3}$")
+    r"(?:№|#|заказ\w*|order|трек\w*|track\w*|иин|iin|бин|bin|инн|сч[её]т\w*|account|накладн\w*|invoice|"
+    r"(?<![a-zа-я])(?:id|ид|айди)(?:\s+(?:пользовател\w*|user|клиент\w*))?|uid|(?<![а-я])дел[оау]|ттн|"
+    r"номер заказа|артикул|sku|код)(?:[\s-]*(?:номер\w*|number|no\.?|nr\.?))?\W{0,3}$")
+# "8 7O7 123 45 67": the letter O (Latin or Cyrillic) for a zero inside a number. Read as 0 for phones
+# only, one character for one, so spans hold; a phone must still validate.
+_O_HINT = re.compile(r"[OoОо][\d)]")
+_O_FOR_ZERO = re.compile(r"(?<=[\d(])[OoОо]{1,3}(?=[\d)])|(?<=\d[ \-.])[OoОо]{1,2}(?=\d)")
 _CURRENCY_AFTER = re.compile(r"\s?(?:тг|тенге|₸|kzt|руб|₽|\$|usd|eur|€|сом|сум)", re.I)
 
 
@@ -93,20 +100,22 @@ class Phones(Extractor):
     kind = "phone"
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if not _DIGIT_RUN.search(scan.text):
+        text = scan.text
+        if _O_HINT.search(text):  # starts on the letter: a cheap scan
+            text = _O_FOR_ZERO.sub(lambda m: "0" * len(m.group()), text)
+        if not _DIGIT_RUN.search(text):
             return
-        for cand in _CANDIDATE.finditer(scan.text):
+        for cand in _CANDIDATE.finditer(text):
             # a card or IBAN claimed inside the run splits it: "4400 4300 1234 5678 8 701 123 45 67"
             for seg_start, seg_end in scan.free_segments(*cand.span()):
-                yield from self._in_segment(scan, seg_start, seg_end)
+                yield from self._in_segment(scan, text, seg_start, seg_end)
 
-    def _in_segment(self, scan: Scan, seg_start: int, seg_end: int) -> Iterator[Indicator]:
-        text = scan.text
+    def _in_segment(self, scan: Scan, text: str, seg_start: int, seg_end: int) -> Iterator[Indicator]:
         if seg_end - seg_start > _LONGEST:
             # a long run of digits and separators (a table, a list of numbers): read phone-sized pieces
             for piece in _PHONE_SHAPED.finditer(text, seg_start, seg_end):
                 if piece.end() - piece.start() <= _LONGEST:
-                    yield from self._in_segment(scan, piece.start(), piece.end())
+                    yield from self._in_segment(scan, text, piece.start(), piece.end())
             return
         snippet = text[seg_start:seg_end]
         if sum(ch.isdigit() for ch in snippet) < 9 or _IP.fullmatch(snippet.strip()):

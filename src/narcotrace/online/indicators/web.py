@@ -18,7 +18,10 @@ _TLD = tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domains=Tr
 
 _LABEL = r"[a-z0-9\u0400-\u04ff](?:[a-z0-9\u0400-\u04ff-]{0,61}[a-z0-9\u0400-\u04ff])?"
 _HOST = rf"(?:{_LABEL}\.)+{_LABEL}"
-_PATH = r"(?:[/?#][^\s<>\"'«»{}|\\^`]*)?"
+# A path ends at white space, brackets and quotes of prose, dashes and emoji ("…/menu🔥", "…/menu—заходи").
+_NOT_IN_PATH = ("\\s<>\"'«»{}|\\\\^`“”„‘’\u2013\u2014\u2026"
+                "\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff")
+_PATH = rf"(?:[/?#][^{_NOT_IN_PATH}]*)?"
 _URL = re.compile(
     rf"(?P<url>(?:https?|ftp)://(?P<h1>{_HOST}|\d{{1,3}}(?:\.\d{{1,3}}){{3}})(?::\d{{2,5}})?{_PATH}"
     rf"|(?<![\w.@/-])(?P<h2>{_HOST})(?P<rest>(?::\d{{2,5}})?{_PATH}))")
@@ -53,6 +56,25 @@ def registered_domain(host: str) -> str | None:
 
 
 onion_v3_ok = codecs.onion_v3_ok  # shared with the simulator, which makes valid ones
+
+
+def _bare_host_ok(written: str, domain: str) -> bool:
+    """Whether a host written without a scheme, "www." or path reads as a site rather than prose."""
+    labels = written.split(".")
+    tail = labels[-1]
+    if any(c.isdigit() for c in tail) and not tail.lower().startswith("xn--"):
+        return False  # "v1.2b"; a punycode TLD (xn--p1ai) has digits
+    if domain.split(".", 1)[0].isdigit():
+        return False  # "1.kz 2.ru 3.com": a numbered list (conservative: "24.kz" is lost too)
+    if tail[:1].isupper():
+        if not tail.isupper():
+            return False  # "the end.World", "Новости.Рф": a missing space after a full stop
+        # All capitals: "SNOW-KZ.TOP" is a site, "ASP.NET" a product name; 2-letter country codes pass
+        if len(tail) > 2 and not written.isupper():
+            return False
+        if len(tail) > 2 and len(labels[-2]) < 4 and not any(c.isdigit() or c == "-" for c in labels[-2]):
+            return False
+    return True
 
 
 def rest_of(url: str, host: str) -> str:
@@ -160,10 +182,8 @@ class Urls(Extractor):
             suffix = domain.rsplit(".", 1)[-1]
             if not explicit and (suffix in _FILE_LIKE or (suffix in _WORDISH_SUFFIXES and "." not in host[:-3])):
                 continue  # "photo.jpg", "setup.py", "go.to" written as words
-            if not explicit and any(c.isdigit() for c in host.split(".")[-1]):
+            if not explicit and not _bare_host_ok(scan.text[start:start + len(host)], domain):
                 continue
-            if not explicit and len(suffix) > 2 and scan.text[start + host.rfind(".") + 1].isupper():
-                continue  # "the end.World": a missing space after a full stop, not a site
             if domain in _TELEGRAM_HOSTS:
                 continue
             if domain in PLATFORM_DOMAINS:
@@ -173,3 +193,58 @@ class Urls(Extractor):
             if explicit:
                 yield Indicator("url", url, "url:" + url, None, start, end, {"host": host})
             yield Indicator("domain", domain, identifiers.domain(domain), None, start, end, {"host": host})
+
+
+# "shop[.]kz", "shop(.)kz", "shop[dot]kz", "shop (точка) kz", "shop dot kz", "shop . kz", "hxxps://shop[.]kz":
+# a site written so that it is not a link. Bracketed dots are unambiguous; a bare " . ", "dot" or "точка"
+# between words is read as one only before a common shop suffix and after a Latin name.
+_BRACKET_DOT = r"\s*(?:\[\.\]|\(\.\)|\{\.\}|\[(?:dot|точка)\]|\((?:dot|точка)\))\s*"
+_WORD_DOT = r"\s+(?:dot|точка)\s+|\s\.\s"
+_DEFANGED = re.compile(
+    rf"(?:hxxps?://|(?<![\w.@/-]))(?P<host>(?:{_LABEL}(?:{_BRACKET_DOT}|{_WORD_DOT}|\.))+{_LABEL})(?![\w-])")
+_DEFANG_SEP = re.compile(rf"{_BRACKET_DOT}|{_WORD_DOT}")
+_DEFANG_HINTS = ("[.]", "(.)", "{.}", "dot]", "dot)", " dot ", "точка", " . ")
+_SPACED_SUFFIXES = frozenset("kz ru com net org shop top xyz site online store info biz pro club su uz kg "
+                             "onion".split())
+
+
+class Defanged(Extractor):
+    """Sites written with a broken dot: the registered domain (or onion), never a URL (it is not a link)."""
+
+    kind = "domain"
+
+    def extract(self, scan: Scan) -> Iterator[Indicator]:
+        low = scan.lower
+        if not any(hint in low for hint in _DEFANG_HINTS):
+            return
+        for m in _DEFANGED.finditer(low):
+            written = m.group("host")
+            seps = _DEFANG_SEP.findall(written)
+            if not seps:
+                continue  # a plain host: Urls has read it
+            host = _DEFANG_SEP.sub(".", written)
+            start, end = m.span()
+            if not scan.free(start, end):
+                continue
+            suffix = host.rsplit(".", 1)[-1]
+            if any("[" not in sep and "(" not in sep and "{" not in sep for sep in seps):
+                # spoken or spaced dots: a Latin name and a common suffix, in lower case or capitals
+                if suffix not in _SPACED_SUFFIXES or not re.fullmatch(r"[a-z0-9.-]+", host):
+                    continue
+                tail = scan.text[m.end("host") - len(suffix):m.end("host")]
+                if not (tail.islower() or tail.isupper()):
+                    continue
+            if suffix == "onion":
+                addr = host.rsplit(".", 2)[-2]
+                if onion_v3_ok(addr):
+                    onion = addr + ".onion"
+                    yield Indicator("onion", onion, identifiers.domain(onion), None, start, end,
+                                    {"version": 3, "defanged": True})
+                continue
+            domain = registered_domain(host)
+            if domain is None or domain in _TELEGRAM_HOSTS or domain in PLATFORM_DOMAINS:
+                continue
+            if suffix in _FILE_LIKE or domain.split(".", 1)[0].isdigit():
+                continue
+            yield Indicator("domain", domain, identifiers.domain(domain), None, start, end,
+                            {"host": host, "defanged": True})
