@@ -90,7 +90,7 @@ def analyze(ws: Workspace, engine: str = "duckdb", rules_only: bool = False, *, 
         transfers = eng.table("transfers")
         accounts = eng.table("accounts")
         bar.update(task, description="typologies")
-        eng.write("typology_hits", typologies.detect_all(transfers, params))
+        typologies.write_hits(eng, "typology_hits", transfers, params)
         report.hits = {name: 0 for name in typologies.DETECTORS}
         report.hits.update(dict(ws.con.execute(
             "SELECT typology, count(*) FROM typology_hits GROUP BY typology").fetchall()))

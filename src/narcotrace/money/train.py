@@ -63,7 +63,7 @@ def _slice_matrix(ws: Workspace, lo: datetime, hi: datetime, params: dict, tag: 
     with open_engine(ws, "duckdb") as eng:
         t = eng.table("transfers")
         t = t.filter((t.timestamp >= lo) & (t.timestamp < hi))
-        eng.write(f"_hits_{tag}", typologies.detect_all(t, params))
+        typologies.write_hits(eng, f"_hits_{tag}", t, params)
         hits = eng.table(f"_hits_{tag}")
         return score_mod.build_matrix(eng, t, eng.table("accounts"), hits)
 

@@ -418,3 +418,27 @@ def detect_all(transfers: ir.Table, params: dict[str, Any] | None = None,
                only: list[str] | None = None) -> ir.Table:
     """All hits in one `typology_hits`-shaped table."""
     return _union(list(detect(transfers, params, only).values()))
+
+
+def write_hits(eng: Any, name: str, transfers: ir.Table, params: dict[str, Any] | None = None,
+               only: list[str] | None = None) -> int:
+    """Detect every typology and store all hits as workspace table `name`; returns the number of hits.
+
+    One detector at a time, each into a scratch table, then one UNION ALL in the workspace: run as one
+    query, the ten detectors' list aggregates all held memory at once (at 50 M transfers that went past
+    DuckDB's 12 GiB limit); one by one the peak is that of the largest.
+    """
+    parts = detect(transfers, params, only)
+    con = eng.ws.con
+    scratch = []
+    try:
+        for typ, expr in parts.items():
+            tmp = f"_hits_{name}_{typ}"
+            eng.write(tmp, expr)
+            scratch.append(tmp)
+        union = " UNION ALL ".join(f'SELECT * FROM "{t}"' for t in scratch)
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {union}')
+    finally:
+        for t in scratch:
+            con.execute(f'DROP TABLE IF EXISTS "{t}"')
+    return eng.ws.count(name)
