@@ -142,3 +142,23 @@ def test_loose_card_layouts_need_a_known_network():
     other = _card("1", 2)  # Luhn-valid, no network starts with 1
     assert contract(".".join(other[i:i + 4] for i in range(0, 16, 4)))["cards"] == []
     assert contract(f"{other[:8]} {other[8:]}")["cards"] == []
+
+
+def test_links_joined_by_a_comma_and_products_with_a_path():
+    c = contract("https://snow-kz.top/menu,https://snow-kz.top/price")
+    assert c["urls"] == ["https://snow-kz.top/menu", "https://snow-kz.top/price"]
+    assert contract("https://a.kz/x?ids=1,2,3")["urls"] == ["https://a.kz/x?ids=1,2,3"]
+    assert contract("Требуется ASP.NET/C# и Node.js/React")["domains"] == []
+
+
+def test_telegram_word_after_a_phone_is_not_a_currency():
+    assert contract("тел 87071234567 тг @snow_kz")["phones"] == ["+77071234567"]
+    assert contract("бюджет 87 071 234 567 тг")["phones"] == []
+
+
+def test_device_numbers_are_not_cards():
+    imei = "3545509940700" + "3"
+    imei = imei[:14] + codecs.luhn_check_digit(imei[:14])
+    assert contract(f"Продам телефон, IMEI {imei}")["cards"] == []
+    serial = _card("440043", 5)
+    assert contract(f"S/N: {serial}")["cards"] == [] and contract(f"карта {serial}")["cards"] == [serial]

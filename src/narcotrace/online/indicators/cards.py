@@ -46,6 +46,13 @@ _NETWORKS = (
 )
 
 
+# Lengths each network issues; a contiguous number of another length is something else (a 15-digit IMEI
+# is Luhn-valid and may start like a JCB card).
+_LENGTHS = {"visa": (13, 16, 19), "mastercard": (16,), "mir": (16, 17, 18, 19), "amex": (15,), "jcb": (16, 17, 18, 19),
+            "unionpay": (16, 17, 18, 19), "discover": (16, 17, 18, 19), "diners": (14, 15, 16, 17, 18, 19),
+            "uzcard": (16,), "humo": (16,)}
+_NOT_CARD_BEFORE = re.compile(r"(?<![a-zа-я])(?:imei\d?|серийн\w*|serial|s/n|sn|ean|isbn|штрих\w*)\W{0,12}(?:\d+\W{1,3})?$")
+
 _PREFIX_NETWORK = {p: name for name, prefixes in reversed(_NETWORKS) for p in prefixes}
 
 
@@ -116,6 +123,11 @@ class Cards(Extractor):
                 if not (sep or m.group("a")) and not _CARD_WORD_BEFORE.search(scan.lower, max(0, start - 30), start):
                     continue
                 scheme = "unknown"
+            elif (not (sep or m.group("a")) and len(digits) not in _LENGTHS.get(scheme, (len(digits),))
+                    and not _CARD_WORD_BEFORE.search(scan.lower, max(0, start - 30), start)):
+                continue  # a contiguous number of a length this network does not issue, with no card word
+            if _NOT_CARD_BEFORE.search(scan.lower, max(0, start - 40), start):
+                continue  # "IMEI 35...", "S/N ...": a device's number
             if len(set(digits)) <= 2:
                 continue  # 4444 4444 4444 4448: a placeholder, not a card
             details: dict = {"scheme": scheme, "bin": digits[:6]}

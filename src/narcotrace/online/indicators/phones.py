@@ -31,6 +31,8 @@ _NOT_PHONE_BEFORE = re.compile(
 # only, one character for one, so spans hold; a phone must still validate.
 _O_HINT = re.compile(r"[OoОо][\d)]")
 _O_FOR_ZERO = re.compile(r"(?<=[\d(])[OoОо]{1,3}(?=[\d)])|(?<=\d[ \-.])[OoОо]{1,2}(?=\d)")
+# Written the way phones are and prices are not: "+7 ...", "87011234567", "... 123 45 67"
+_PHONE_LAYOUT = re.compile(r"^\+|^[78]\d{10}$|\d{3}[ \-.]?\d{2}[ \-.]\d{2}$")
 _CURRENCY_AFTER = re.compile(r"\s?(?:тг|тенге|₸|kzt|руб|₽|\$|usd|eur|€|сом|сум)", re.I)
 
 
@@ -126,7 +128,7 @@ class Phones(Extractor):
             before = scan.lower[max(0, start - 20):start]
             if not raw.startswith("+") and (_NOT_PHONE_BEFORE.search(before) or _DATE.fullmatch(raw)):
                 continue
-            if _CURRENCY_AFTER.match(text, end) or not scan.free(start, end):
-                continue
+            if (_CURRENCY_AFTER.match(text, end) and not _PHONE_LAYOUT.search(raw)) or not scan.free(start, end):
+                continue  # "7 000 000 000 тг" is a price; "87011234567 тг @shop" a phone and Telegram
             # identifiers.phone() of an E.164 number it accepted is "phone:" + that number
             yield Indicator("phone", e164, "phone:" + e164, None, start, end, {"region": region})

@@ -21,7 +21,8 @@ _HOST = rf"(?:{_LABEL}\.)+{_LABEL}"
 # A path ends at white space, brackets and quotes of prose, dashes and emoji ("…/menu🔥", "…/menu—заходи").
 _NOT_IN_PATH = ("\\s<>\"'«»{}|\\\\^`“”„‘’\u2013\u2014\u2026"
                 "\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff")
-_PATH = rf"(?:[/?#][^{_NOT_IN_PATH}]*)?"
+# (A comma ends it when another link follows: "https://a.kz/menu,https://a.kz/price".)
+_PATH = rf"(?:[/?#][^{_NOT_IN_PATH},]*(?:,(?!(?:https?|ftp)://|www\.)[^{_NOT_IN_PATH},]*)*)?"
 _URL = re.compile(
     rf"(?P<url>(?:https?|ftp)://(?P<h1>{_HOST}|\d{{1,3}}(?:\.\d{{1,3}}){{3}})(?::\d{{2,5}})?{_PATH}"
     rf"|(?<![\w.@/-])(?P<h2>{_HOST})(?P<rest>(?::\d{{2,5}})?{_PATH}))")
@@ -182,8 +183,9 @@ class Urls(Extractor):
             suffix = domain.rsplit(".", 1)[-1]
             if not explicit and (suffix in _FILE_LIKE or (suffix in _WORDISH_SUFFIXES and "." not in host[:-3])):
                 continue  # "photo.jpg", "setup.py", "go.to" written as words
-            if not explicit and not _bare_host_ok(scan.text[start:start + len(host)], domain):
-                continue
+            if (m.group("h1") is None and not host.startswith("www.")
+                    and not _bare_host_ok(scan.text[start:start + len(host)], domain)):
+                continue  # written without a scheme: prose ("the end.World") or a product ("ASP.NET/C#")
             if domain in _TELEGRAM_HOSTS:
                 continue
             if domain in PLATFORM_DOMAINS:
