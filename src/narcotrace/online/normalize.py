@@ -224,6 +224,53 @@ class _Stage:
 # ---- the passes ----------------------------------------------------------------------------------
 
 
+# Runs of non-ASCII, non-Cyrillic characters repeat a lot (₸, «», emoji sequences): their folding is cached.
+_RUN_CACHE: dict[str, tuple[tuple[tuple[int, int, str], ...], frozenset[str], bool]] = {}
+
+
+def _fold_run(run: str, text: str, base: int) -> tuple[tuple[tuple[int, int, str], ...], frozenset[str], bool]:
+    """Edits (relative to the run), evasion flags, and whether the result depended on the text around it."""
+    edits: list[tuple[int, int, str]] = []
+    flags: set[str] = set()
+    context = False
+    i = 0
+    n = len(run)
+    while i < n:
+        ch = run[i]
+        cp = ord(ch)
+        pair = run[i:i + 2]
+        if pair in _EMOJI_PAIRS:
+            edits.append((i, i + 2, f" {EMOJI[pair]} "))
+            flags.add("emoji")
+            i += 2
+            continue
+        token = EMOJI.get(ch)
+        if token is not None:
+            edits.append((i, i + 1, f" {token} "))
+            flags.add("emoji")
+            i += 1
+            continue
+        if cp in _INVISIBLE:
+            if cp == 0x200D:
+                context = True
+            if cp not in _EMOJI_GLUE or (cp == 0x200D and _between_letters(text, base + i)):
+                flags.add("zero_width")
+            edits.append((i, i + 1, ""))
+            i += 1
+            continue
+        j = i + 1
+        while j < n and unicodedata.combining(run[j]):
+            j += 1
+        cluster = run[i:j]
+        folded = unicodedata.normalize("NFKC", cluster)
+        if folded != cluster:
+            if _is_fancy_letter(cp) and len(folded) == 1 and folded.isalnum():
+                flags.add("fullwidth")
+            edits.append((i, j, folded))
+        i = j
+    return tuple(edits), frozenset(flags), context
+
+
 class _Pass:
     """Text being normalised, the edits made so far, and the evasion flags seen."""
 
@@ -263,42 +310,22 @@ class _Pass:
     def exotic(self) -> None:
         edits: list[tuple[int, int, str]] = []
         text = self.text
+        cache = _RUN_CACHE
         for m in _EXOTIC.finditer(text):
             run = m.group()
             base = m.start()
-            i = 0
-            n = len(run)
-            while i < n:
-                ch = run[i]
-                cp = ord(ch)
-                pair = run[i:i + 2]
-                if pair in _EMOJI_PAIRS:
-                    edits.append((base + i, base + i + 2, f" {EMOJI[pair]} "))
-                    self.flags.add("emoji")
-                    i += 2
-                    continue
-                token = EMOJI.get(ch)
-                if token is not None:
-                    edits.append((base + i, base + i + 1, f" {token} "))
-                    self.flags.add("emoji")
-                    i += 1
-                    continue
-                if cp in _INVISIBLE:
-                    if cp not in _EMOJI_GLUE or (cp == 0x200D and _between_letters(text, base + i)):
-                        self.flags.add("zero_width")
-                    edits.append((base + i, base + i + 1, ""))
-                    i += 1
-                    continue
-                j = i + 1
-                while j < n and unicodedata.combining(run[j]):
-                    j += 1
-                cluster = run[i:j]
-                folded = unicodedata.normalize("NFKC", cluster)
-                if folded != cluster:
-                    if _is_fancy_letter(cp) and len(folded) == 1 and folded.isalnum():
-                        self.flags.add("fullwidth")
-                    edits.append((base + i, base + j, folded))
-                i = j
+            folded = cache.get(run)
+            if folded is None:
+                folded = _fold_run(run, text, base)
+                if not folded[2]:  # a zero-width joiner depends on the letters around it: not cacheable
+                    if len(cache) > 50_000:
+                        cache.clear()
+                    cache[run] = folded
+            rel, flags, _ = folded
+            if flags:
+                self.flags.update(flags)
+            for s, e, r in rel:
+                edits.append((base + s, base + e, r))
         if edits:
             self.edit(edits)
 

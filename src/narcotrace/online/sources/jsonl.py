@@ -7,6 +7,7 @@ import hashlib
 import json
 
 import ijson
+import orjson
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -42,10 +43,14 @@ def read(path: Path, report: FileReport, *, captured_at: datetime,
                 report.skipped["blank lines"] += 1
                 continue
             try:
-                record = json.loads(text)
-            except json.JSONDecodeError as e:
-                yield Quarantined(source, line.number, f"not valid JSON: {e.msg} at column {e.colno}", text[:2000])
-                continue
+                record = orjson.loads(text)  # ~4x faster than json; what it refuses, json gets a second look at
+            except orjson.JSONDecodeError:
+                try:
+                    record = json.loads(text)  # NaN, integers over 64 bits
+                except json.JSONDecodeError as e:
+                    yield Quarantined(source, line.number, f"not valid JSON: {e.msg} at column {e.colno}",
+                                      text[:2000])
+                    continue
             if not isinstance(record, dict):
                 yield Quarantined(source, line.number,
                                   f"not a JSON object (a {type(record).__name__}); expected {{\"id\", \"text\", ...}}",
