@@ -162,3 +162,10 @@ def test_device_numbers_are_not_cards():
     assert contract(f"Продам телефон, IMEI {imei}")["cards"] == []
     serial = _card("440043", 5)
     assert contract(f"S/N: {serial}")["cards"] == [] and contract(f"карта {serial}")["cards"] == [serial]
+
+
+def test_spoken_dots_in_prose_are_not_sites():
+    c = contract("the dot com bubble; Dot Com era; we use dot net; meet at the dot org; about dot com")
+    assert c["domains"] == []
+    assert contract("сайт snowshop dot kz")["domains"] == ["snowshop.kz"]
+    assert contract("конечная точка kz-маршрута, точка сбора")["domains"] == []

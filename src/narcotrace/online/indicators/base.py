@@ -23,7 +23,10 @@ from narcotrace.online.normalize import CYR2LAT, INVISIBLE
 # selectors U+FE0E/U+FE0F are left alone: they follow emoji rather than hide identifiers.)
 _DISGUISED = re.compile("[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0d\ufeff\uffa0\uff01-\uff5e"
-                        "\U0001d400-\U0001d7ff]|\ufe0f?\u20e3")  # and keycaps: "8️⃣7️⃣0️⃣" reads "870"
+                        "\U0001d400-\U0001d7ff]")
+# ... and keycap digits, whose marks are dropped: "8️⃣7️⃣0️⃣" reads "870" (a second pattern: the first is a
+# single character class, which the engine scans for fastest)
+_DISGUISED_OR_KEYCAP = re.compile(_DISGUISED.pattern + "|\ufe0f?\u20e3")
 
 
 # "@shор_kz" with Cyrillic о and р: handles are ASCII, so look-alikes in a mixed-script @name are read as Latin
@@ -55,7 +58,7 @@ class Scan:
     def __init__(self, text: str) -> None:
         self.original = text
         self._origin: list[int] | None = None  # original offset of each scanned character, when folded
-        if _DISGUISED.search(text):
+        if _DISGUISED.search(text) or "\u20e3" in text:
             text = self._fold(text)
         if "@" in text and not text.isascii():
             text = _MIXED_MENTION.sub(lambda m: m.group().translate(CYR2LAT), text)  # one-to-one: spans hold
@@ -97,7 +100,7 @@ class Scan:
         pieces: list[str] = []
         origin: list[int] = []
         pos = 0
-        for m in _DISGUISED.finditer(text):
+        for m in _DISGUISED_OR_KEYCAP.finditer(text):
             i = m.start()
             pieces.append(text[pos:i])
             origin.extend(range(pos, i))

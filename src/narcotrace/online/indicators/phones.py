@@ -15,8 +15,10 @@ from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 REGION = "KZ"
 # Digit runs with the separators people put in phone numbers; phonenumbers decides what is a number.
 # A number may be glued to a Cyrillic word ("звони87011234567", "87011234567или..."), not to Latin letters
-# or underscores, which make it part of a code, a hash or a file name.
-_CANDIDATE = re.compile(r"(?<![0-9A-Za-z_+(])(?:\+\s?|\()?\d[\d \-.()+\u00a0]{7,}\d(?![\d])")
+# or underscores, which make it part of a code, a hash or a file name. (It starts on one character class,
+# looking behind only from there, so that the engine skips to digits, "+" and "(" in C.)
+_CANDIDATE = re.compile(r"[\d+(](?<![0-9A-Za-z_+(][\d+(])(?:(?<=\d)|(?<=\+)\s?\d|(?<=\()\d)"
+                        r"[\d \-.()+\u00a0]{7,}\d(?!\d)")
 _DIGIT_RUN = re.compile(r"\d[\d \-.()+\u00a0]{7,}\d")  # cheap test that starts on a digit
 _LONGEST = 40  # characters: the longest way people write one phone number
 _PHONE_SHAPED = re.compile(r"(?<![\d+])(?:\+\s?\d{1,3}[ \-]?)?\(?\d{2,5}\)?(?:[ \-.]?\d{2,4}){2,4}(?!\d)")

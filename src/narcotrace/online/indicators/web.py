@@ -205,7 +205,14 @@ _WORD_DOT = r"\s+(?:dot|точка)\s+|\s\.\s"
 _DEFANGED = re.compile(
     rf"(?:hxxps?://|(?<![\w.@/-]))(?P<host>(?:{_LABEL}(?:{_BRACKET_DOT}|{_WORD_DOT}|\.))+{_LABEL})(?![\w-])")
 _DEFANG_SEP = re.compile(rf"{_BRACKET_DOT}|{_WORD_DOT}")
+# Where a broken dot is; every branch starts on a fairly rare character, so the engine skips ahead in C.
+_DEFANG_FIND = re.compile(r"[\[({](?:\.|dot|точка)[\])}]|\.(?<=\s\.)(?=\s)|dot(?<=\sdot)(?=\s)"
+                          r"|точка(?<=\sточка)(?=\s)")
+_NAME_BEFORE = re.compile(r"(?:hxxps?://)?[a-z0-9\u0400-\u04ff.-]+$")
 _DEFANG_HINTS = ("[.]", "(.)", "{.}", "dot]", "dot)", " dot ", "точка", " . ")
+_SITE_WORD_BEFORE = re.compile(r"(?:сайт\w*|site|website|адрес\w*|address|зеркал\w*|mirror|домен\w*|domain|"
+                               r"ссылк\w*|link|url|заход\w*|переход\w*|visit|go to)\W{0,4}$")
+_NAME_LIKE = re.compile(r"[\d-]")
 _SPACED_SUFFIXES = frozenset("kz ru com net org shop top xyz site online store info biz pro club su uz kg "
                              "onion".split())
 
@@ -215,11 +222,29 @@ class Defanged(Extractor):
 
     kind = "domain"
 
+    @staticmethod
+    def _candidates(low: str) -> Iterator[re.Match[str]]:
+        # Start only where a broken dot is (the full pattern at every position would cost a pass per
+        # character): back from it over the name, then match forwards.
+        done = 0
+        for hit in _DEFANG_FIND.finditer(low):
+            hs = hit.start()
+            if hs < done:
+                continue
+            lo = max(0, hs - 80)
+            head = low[lo:hs].rstrip()
+            word = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t")) + 1
+            name = _NAME_BEFORE.search(head, word)
+            m = _DEFANGED.match(low, lo + (name.start() if name else len(head)))
+            if m is not None and m.end() > hs:
+                done = m.end()
+                yield m
+
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower
         if not any(hint in low for hint in _DEFANG_HINTS):
             return
-        for m in _DEFANGED.finditer(low):
+        for m in self._candidates(low):
             written = m.group("host")
             seps = _DEFANG_SEP.findall(written)
             if not seps:
@@ -230,8 +255,13 @@ class Defanged(Extractor):
                 continue
             suffix = host.rsplit(".", 1)[-1]
             if any("[" not in sep and "(" not in sep and "{" not in sep for sep in seps):
-                # spoken or spaced dots: a Latin name and a common suffix, in lower case or capitals
-                if suffix not in _SPACED_SUFFIXES or not re.fullmatch(r"[a-z0-9.-]+", host):
+                # spoken or spaced dots: a Latin name and a common suffix, in lower case or capitals, and a
+                # name that is not a word ("zakladka24", "snow-market") or a word for a site before it
+                # ("the dot com bubble", "about dot com" are prose)
+                if suffix not in _SPACED_SUFFIXES or not host.isascii():
+                    continue
+                name = host[:-len(suffix) - 1]
+                if not _NAME_LIKE.search(name) and not _SITE_WORD_BEFORE.search(low, max(0, start - 24), start):
                     continue
                 tail = scan.text[m.end("host") - len(suffix):m.end("host")]
                 if not (tail.islower() or tail.isupper()):
