@@ -169,3 +169,11 @@ def test_spoken_dots_in_prose_are_not_sites():
     assert c["domains"] == []
     assert contract("сайт snowshop dot kz")["domains"] == ["snowshop.kz"]
     assert contract("конечная точка kz-маршрута, точка сбора")["domains"] == []
+
+
+def test_hosts_after_markdown_or_a_broken_scheme_and_glued_latin_contact_words():
+    assert contract("Сайт: __snow-qar.kz__")["domains"] == ["snow-qar.kz"]
+    assert contract("http//snow-almaty.xyz")["domains"] == ["snow-almaty.xyz"]
+    assert contract("ник snow_kz.top и файл my__notes.txt")["domains"] == []
+    assert contract("Tel87071234567, WhatsApp+77771234567")["phones"] == ["+77071234567", "+77771234567"]
+    assert contract("hash ab87071234567 и x_87071234567")["phones"] == []

@@ -19,7 +19,9 @@ REGION = "KZ"
 # looking behind only from there, so that the engine skips to digits, "+" and "(" in C.)
 _CANDIDATE = re.compile(r"[\d+(](?<![0-9A-Za-z_+(][\d+(])(?:(?<=\d)|(?<=\+)\s?\d|(?<=\()\d)"
                         r"[\d \-.()+\u00a0]{7,}\d(?!\d)")
-_DIGIT_RUN = re.compile(r"\d[\d \-.()+\u00a0]{7,}\d")  # cheap test that starts on a digit
+# Cheap first test, starting on a digit: a run shorter than any phone, since a letter O for a zero
+# ("87O77420517") may cut it
+_SHORT_DIGIT_RUN = re.compile(r"\d[\d \-.()+\u00a0]{5,}\d")
 _LONGEST = 40  # characters: the longest way people write one phone number
 _PHONE_SHAPED = re.compile(r"(?<![\d+])(?:\+\s?\d{1,3}[ \-]?)?\(?\d{2,5}\)?(?:[ \-.]?\d{2,4}){2,4}(?!\d)")
 _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
@@ -31,7 +33,10 @@ _NOT_PHONE_BEFORE = re.compile(
     r"номер заказа|артикул|sku|код)(?:[\s-]*(?:номер\w*|number|no\.?|nr\.?))?\W{0,3}$")
 # "8 7O7 123 45 67": the letter O (Latin or Cyrillic) for a zero inside a number. Read as 0 for phones
 # only, one character for one, so spans hold; a phone must still validate.
-_O_HINT = re.compile(r"[OoОо][\d)]")
+# "Tel87011234567", "WhatsApp+77011234567": a Latin contact word glued to the number is blanked for phones
+_LATIN_CONTACT_GLUED = re.compile(r"(?<![a-z])(?:tel|phone|whatsapp|wa|call|mob|mobile|nomer)(?=\+?\d)", re.I)
+# One cheap pass for both: a letter right before a digit, "+" or ")"
+_LETTER_GLUED_HINT = re.compile(r"[\d)+](?<=[OoОоA-Za-z][\d)+])")
 _O_FOR_ZERO = re.compile(r"(?<=[\d(])[OoОо]{1,3}(?=[\d)])|(?<=\d[ \-.])[OoОо]{1,2}(?=\d)")
 # Written the way phones are and prices are not: "+7 ...", "87011234567", "... 123 45 67"
 _PHONE_LAYOUT = re.compile(r"^\+|^[78]\d{10}$|\d{3}[ \-.]?\d{2}[ \-.]\d{2}$")
@@ -105,10 +110,11 @@ class Phones(Extractor):
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         text = scan.text
-        if _O_HINT.search(text):  # starts on the letter: a cheap scan
-            text = _O_FOR_ZERO.sub(lambda m: "0" * len(m.group()), text)
-        if not _DIGIT_RUN.search(text):
+        if not _SHORT_DIGIT_RUN.search(text):
             return
+        if _LETTER_GLUED_HINT.search(text):  # "8 7O7 ...", "Tel8701...": the phone view of the text
+            text = _O_FOR_ZERO.sub(lambda m: "0" * len(m.group()), text)
+            text = _LATIN_CONTACT_GLUED.sub(lambda m: " " * len(m.group()), text)
         for cand in _CANDIDATE.finditer(text):
             # a card or IBAN claimed inside the run splits it: "4400 4300 1234 5678 8 701 123 45 67"
             for seg_start, seg_end in scan.free_segments(*cand.span()):

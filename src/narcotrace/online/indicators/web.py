@@ -23,9 +23,11 @@ _NOT_IN_PATH = ("\\s<>\"'«»{}|\\\\^`“”„‘’\u2013\u2014\u2026"
                 "\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff")
 # (A comma ends it when another link follows: "https://a.kz/menu,https://a.kz/price".)
 _PATH = rf"(?:[/?#][^{_NOT_IN_PATH},]*(?:,(?!(?:https?|ftp)://|www\.)[^{_NOT_IN_PATH},]*)*)?"
+# A bare host may also follow markdown italics ("__shop.kz__") or a scheme missing its colon ("http//shop.kz").
+_HOST_AFTER = r"(?<=(?<!\w)__)|(?<=http//)|(?<=https//)"
 _URL = re.compile(
     rf"(?P<url>(?:https?|ftp)://(?P<h1>{_HOST}|\d{{1,3}}(?:\.\d{{1,3}}){{3}})(?::\d{{2,5}})?{_PATH}"
-    rf"|(?<![\w.@/-])(?P<h2>{_HOST})(?P<rest>(?::\d{{2,5}})?{_PATH}))")
+    rf"|(?:(?<![\w.@/-])|{_HOST_AFTER})(?P<h2>{_HOST})(?P<rest>(?::\d{{2,5}})?{_PATH}))")
 _EMAIL = re.compile(rf"(?<![\w.+-])(?P<local>[a-z0-9][a-z0-9._%+-]{{0,63}})@(?P<host>{_HOST})(?![\w-])")
 _ONION = re.compile(r"(?<![a-z2-7])(?P<addr>[a-z2-7]{56})\.onion(?![\w-])")
 _TRAILING = ".,;:!?)]}»\"'…"
