@@ -94,13 +94,28 @@ def _strip_trailing(s: str) -> str:
     return s
 
 
+def _at_tokens(low: str, rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """`rx.finditer(low)` for a pattern whose matches contain an "@" and no whitespace: run only over the
+    whitespace-free stretches around each "@" (the pattern begins with a look-behind, so over the whole
+    text the engine would try it at every position; most posts have an @handle and no e-mail)."""
+    n = len(low)
+    done = 0
+    p = low.find("@")
+    while p >= 0:
+        s = max(low.rfind(" ", done, p), low.rfind("\n", done, p), low.rfind("\t", done, p)) + 1
+        e = min((i for i in (low.find(" ", p), low.find("\n", p), low.find("\t", p)) if i >= 0), default=n)
+        yield from rx.finditer(low, max(s, done), e)
+        done = e
+        p = low.find("@", e)
+
+
 class Emails(Extractor):
     kind = "email"
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         if "@" not in scan.text:
             return
-        for m in _EMAIL.finditer(scan.lower):
+        for m in _at_tokens(scan.lower, _EMAIL):
             host = _strip_trailing(m.group("host"))
             if registered_domain(host) is None or not scan.free(m.start(), m.end()):
                 continue
