@@ -1,4 +1,7 @@
+import pytest
+
 from narcotrace import tables
+from narcotrace.errors import UserError
 from narcotrace.workspace import Workspace
 
 
@@ -33,3 +36,18 @@ def test_migration_runs_from_older_version(tmp_path, monkeypatch):
 def test_quarantine_counts(workspace):
     n = workspace.quarantine("transfers", [("f.csv", 3, "negative amount", "a,b,-1")])
     assert n == 1 and workspace.count("quarantine") == 1
+
+
+def test_duckdb_memory_limit_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("NARCOTRACE_MEMORY_LIMIT", "300MiB")
+    with Workspace.open(tmp_path / "ws") as ws:
+        limit, temp = ws.con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    assert limit.replace(" ", "") in ("300.0MiB", "314.5MB", "300MiB")
+    assert temp.endswith("ws/tmp")  # spills go inside the workspace, not the working directory
+
+
+def test_bad_memory_limit_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("NARCOTRACE_MEMORY_LIMIT", "lots")
+    with pytest.raises(UserError, match="NARCOTRACE_MEMORY_LIMIT"):
+        Workspace.open(tmp_path / "ws")
