@@ -135,3 +135,11 @@ def test_accented_latin_folds_for_kazakh_latin_script():
     n = normalize("Baǵasy 17 myń teńge, tólem kún saıyn")
     assert n.text == "bagasy 17 myn tenge, tolem kun saiyn"
     assert n.to_original(0, 6) == (0, 6)  # folding keeps offsets one-to-one
+
+
+def test_a_letter_with_a_combining_mark_is_composed_and_maps_back():
+    text = "закладки\u0306 и мефедро\u0301н"  # "и" + breve, "о" + acute, as some keyboards and OCR write them
+    n = normalize(text)
+    assert "закладкй" in n.text and "мефедрон" in n.text
+    s = n.text.index("мефедрон")
+    assert text[slice(*n.to_original(s, s + len("мефедрон")))] == "мефедро\u0301н"

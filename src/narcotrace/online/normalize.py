@@ -108,7 +108,10 @@ _LAT_SET = frozenset(chr(c) for c in range(0x20, 0x250) if chr(c).isalpha() and 
 
 # Each pass first finds candidates with a pattern that starts on a rare character class (the regex engine
 # then skips most positions in C) and does the per-word work in Python only around those candidates.
-_EXOTIC = re.compile(r"(?:[^\W\d_](?=[\u0300-\u036f]))?[^\x00-\x7f\u0400-\u04ff]+")
+# Runs of characters outside ASCII and Cyrillic. (A letter before a combining mark belongs to the run too,
+# "и" + U+0306 is "й"; exotic() adds it, since a pattern that could start on any letter would make the
+# engine try every position instead of skipping to the next exotic character.)
+_EXOTIC = re.compile(r"[^\x00-\x7f\u0400-\u04ff]+")
 _EXOTIC_CHECK = re.compile(r"[^\x00-\x7f\u0400-\u04ff]")
 # Kazakh Latin (2018/2021 alphabets: ä ǵ ı ń ó ú ý ş ...) and other accented Latin letters fold to their base
 # letter, so "baǵasy", "teńge", "tólem" match the lexicon's plain Latin spellings ("bagasy", "tenge").
@@ -263,6 +266,10 @@ def _fold_run(run: str, text: str, base: int) -> tuple[tuple[tuple[int, int, str
             j += 1
         cluster = run[i:j]
         folded = unicodedata.normalize("NFKC", cluster)
+        if j > i + 1 and len(folded) > 1 and folded[0].isalpha():
+            # marks left over after composing ("мефедро\u0301н": a stress mark, or one slipped in to break
+            # a keyword filter) are dropped; "и\u0306" and "е\u0308" composed to "й" and "ё" above
+            folded = "".join(c for c in folded if not unicodedata.combining(c))
         if folded != cluster:
             if _is_fancy_letter(cp) and len(folded) == 1 and folded.isalnum():
                 flags.add("fullwidth")
@@ -312,8 +319,10 @@ class _Pass:
         text = self.text
         cache = _RUN_CACHE
         for m in _EXOTIC.finditer(text):
-            run = m.group()
             base = m.start()
+            if base and "\u0300" <= text[base] <= "\u036f" and text[base - 1].isalpha():
+                base -= 1
+            run = text[base:m.end()]
             folded = cache.get(run)
             if folded is None:
                 folded = _fold_run(run, text, base)
