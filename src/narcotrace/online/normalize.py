@@ -38,7 +38,7 @@ from pathlib import Path
 
 import yaml
 
-NORMALIZER_VERSION = "1"
+NORMALIZER_VERSION = "2"  # 2: marks left after NFKC dropped (stress marks)
 
 _DATA = Path(__file__).parent / "lexicon"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

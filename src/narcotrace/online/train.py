@@ -299,7 +299,9 @@ def train(out: Path | None = None, *, sim_worlds: Sequence[Path] = (), decisions
     for p_ in posts:
         counts.setdefault(p_.origin, Counter())[p_.label] += 1
     data_hash = hashlib.sha256("\n".join(f"{p_.origin}\t{p_.label}\t{p_.text}" for p_ in posts).encode()).hexdigest()
-    version = f"{datetime.now(UTC):%Y%m%d}-{data_hash[:8]}"
+    # the version names the data and what turns it into features, so a new extractor gives a new model id
+    recipe = f"{data_hash}|{lexicon.version}|{NORMALIZER_VERSION}|{EXTRACTOR_VERSION}|{space}"
+    version = f"{datetime.now(UTC):%Y%m%d}-{hashlib.sha256(recipe.encode()).hexdigest()[:8]}"
     path = Path(out) if out is not None else MODELS_DIR / f"{MODEL_PREFIX}{version}.joblib"
     if path.suffix != ".joblib":
         path = path.with_suffix(".joblib")
