@@ -83,6 +83,22 @@ def test_platform_domains_are_never_dns_blocked(shops):
     assert "https://t.me/shop_one" in _values(entries, "url")  # the URL itself is still evidence
 
 
+def test_a_block_explorer_link_blocks_nothing(workspace):
+    # a shop shows its wallet on tronscan: the wallet is evidence for the money side; tronscan is nobody's shop
+    from narcotrace import codecs
+    from narcotrace.online.indicators import extract
+
+    wallet = codecs.b58check_encode(bytes([0x41]) + bytes(range(7, 27)))  # synthetic, checksum-valid
+    text = f"Оплата USDT, проверка: https://tronscan.org/#/address/{wallet} shop-three.kz"
+    inds = [(i.kind, i.value, i.canonical_id) for i in extract(text)]
+    assert ("crypto", wallet, f"tron:{wallet}") in inds
+    add_post(workspace, "ex", "sale", 0.95, inds)
+    decide(workspace, "approve", ["ex"], reason="shop", reviewer="alice")
+    entries = select_entries(workspace)
+    assert _values(entries, "domain") == {"shop-three.kz"}
+    assert not any("tronscan" in v for v in _values(entries))
+
+
 def test_a_shop_on_a_hosting_platform_is_blocked_alone(workspace):
     add_post(workspace, "gh", "sale", 0.9, [("url", "https://kz-shop.github.io/menu", None),
                                             ("domain", "github.io", "domain:github.io")])

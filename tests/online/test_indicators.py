@@ -400,3 +400,19 @@ def test_phones_inside_long_digit_runs_and_huge_lines():
     table = "звоните 87011234567 87021234567 " + "1 2 3 4 5 6 7 8 9 0 " * 500 + " +7 701 765 43 21"
     assert contract(table)["phones"] == ["+77011234567", "+77021234567", "+77017654321"]
     assert contract("7" * 100_000 + " @shop_kz")["telegram"] == ["shop_kz"]
+
+
+def test_wallets_in_block_explorer_and_payment_links():
+    from narcotrace import codecs
+
+    tron = codecs.b58check_encode(bytes([0x41]) + bytes(range(20)))
+    btc = codecs.segwit_encode("bc", 0, bytes(range(20, 40)))
+    c = as_contract(extract(f"Резерв: https://tronscan.org/#/address/{tron}, BTC mempool.space/address/{btc} "
+                            f"и оплата https://shop-kz.top/pay/{tron}"))
+    assert c["crypto"] == [{"chain": "tron", "address": tron}, {"chain": "btc", "address": btc}]
+    assert c["domains"] == ["shop-kz.top"]  # explorers are nobody's shop
+    assert f"https://tronscan.org/#/address/{tron}" in c["urls"]
+    # a 40-hex commit id in a code-hosting link is not a wallet, and a checksum must hold
+    c = as_contract(extract("https://github.com/o/r/commit/0123456789abcdef0123456789abcdef01234567 "
+                            "https://example.kz/a/TAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+    assert c["crypto"] == []

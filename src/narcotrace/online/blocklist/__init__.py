@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from narcotrace.errors import UserError
+from narcotrace.online.indicators.web import EXPLORER_DOMAINS
 
 FORMATS = ("rpz", "hosts", "csv", "stix")
 KINDS = ("domain", "onion", "url", "telegram")
@@ -150,6 +151,8 @@ def select_entries(ws, *, proposed: bool = False, min_score: float = DEFAULT_MIN
             host = (urlsplit(value).hostname if "://" in value else value.split("/")[0]) or ""
             host = host.lower().rstrip(".")
             if kind == "url":
+                if registered_domain(host) in EXPLORER_DOMAINS:
+                    continue  # a block explorer's page of a wallet: evidence, nothing to block
                 add("url", value, canonical or f"url:{value}", row)
             if host.endswith(".onion"):
                 add("onion", host, f"onion:{host}", row)

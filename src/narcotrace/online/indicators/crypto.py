@@ -86,6 +86,30 @@ def classify(address: str) -> tuple[str, str] | None:
     return None
 
 
+def address_indicator(address: str, start: int, end: int, **details: object) -> Indicator | None:
+    """The crypto indicator for a checksum-valid address at [start, end), or None."""
+    if address.isdigit() or address.isalpha() and address.islower():
+        return None  # plain numbers and words are never addresses
+    found = classify(address)
+    if found is None:
+        return None
+    chain, kind = found
+    value = address.lower() if kind.startswith("segwit") else address  # EIP-55 case kept as written
+    return Indicator("crypto", value, identifiers.crypto(chain, value), chain, start, end, {"type": kind, **details})
+
+
+# An address in a URL's path or query (a block explorer's page, a payment URI)
+_IN_URL = re.compile(rf"(?<![0-9A-Za-z])(?:0[xX][0-9a-fA-F]{{40}}|[0-9A-Za-z]{{25,106}})(?![0-9A-Za-z])")
+
+
+def addresses_in_url(url: str, start: int) -> Iterator[Indicator]:
+    """Valid addresses inside a URL that starts at `start` in the text (spans are the addresses' own)."""
+    for m in _IN_URL.finditer(url):
+        ind = address_indicator(m.group(), start + m.start(), start + m.end(), in_url=True)
+        if ind is not None:
+            yield ind
+
+
 class Crypto(Extractor):
     kind = "crypto"
 
@@ -93,13 +117,8 @@ class Crypto(Extractor):
         if not _LONG_TOKEN.search(scan.text):
             return
         for m in _CANDIDATE.finditer(scan.text):
-            address = m.group()
-            if address.isdigit() or address.isalpha() and address.islower():
-                continue  # plain numbers and words are never addresses
-            found = classify(address)
-            if found is None or not scan.free(*m.span()):
+            if not scan.free(*m.span()):
                 continue
-            chain, kind = found
-            value = address.lower() if kind.startswith("segwit") else address  # EIP-55 case kept as written
-            yield Indicator("crypto", value, identifiers.crypto(chain, value), chain, m.start(), m.end(),
-                            {"type": kind})
+            ind = address_indicator(m.group(), m.start(), m.end())
+            if ind is not None:
+                yield ind

@@ -10,6 +10,7 @@ import tldextract
 
 from narcotrace import codecs, identifiers
 from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+from narcotrace.online.indicators.crypto import addresses_in_url
 
 # The public suffix list snapshot shipped inside tldextract; never fetched. Private suffixes count
 # (github.io, blogspot.com), so a shop on foo.blogspot.com yields foo.blogspot.com, not blogspot.com,
@@ -40,13 +41,20 @@ _WORDISH_SUFFIXES = frozenset("me to in at it is by do no so be am us my".split(
 _TELEGRAM_HOSTS = frozenset(["t.me", "telegram.me", "telegram.dog"])  # handles, taken by telegram.py
 # Platforms that host everyone's pages: a link to a shop's page on them is kept as a URL, but their
 # registered domain is not the shop's and must never reach a blocklist.
+# Block explorers: a link to one shows a wallet (proof of payment, "our reserves"); the wallet is the
+# indicator, the explorer is nobody's shop and must never reach a blocklist.
+EXPLORER_DOMAINS = frozenset("""
+    tronscan.org tronscan.io etherscan.io bscscan.com polygonscan.com blockchair.com blockchain.com
+    blockstream.info mempool.space btc.com blockcypher.com oklink.com solscan.io xmrchain.net
+    litecoinspace.org bitinfocharts.com tokenview.io trongrid.io
+""".split())
 PLATFORM_DOMAINS = frozenset("""
     telegram.org wa.me whatsapp.com instagram.com facebook.com fb.com vk.com ok.ru tiktok.com youtube.com
     youtu.be twitter.com x.com threads.net snapchat.com discord.gg discord.com signal.me signal.org
     reddit.com linkedin.com pinterest.com google.com goo.gl forms.gle
     bit.ly tinyurl.com cutt.ly clck.ru olx.kz krisha.kz kolesa.kz kaspi.kz 2gis.kz 2gis.ru yandex.kz
     yandex.ru mail.ru gmail.com github.com wikipedia.org apple.com
-""".split())
+""".split()) | EXPLORER_DOMAINS
 
 
 @lru_cache(maxsize=65536)
@@ -208,9 +216,11 @@ class Urls(Extractor):
             if domain in PLATFORM_DOMAINS:
                 if explicit and rest_of(url, host):
                     yield Indicator("url", url, "url:" + url, None, start, end, {"host": host, "platform": True})
+                    yield from addresses_in_url(url, start)
                 continue
             if explicit:
                 yield Indicator("url", url, "url:" + url, None, start, end, {"host": host})
+                yield from addresses_in_url(url, start)
             yield Indicator("domain", domain, identifiers.domain(domain), None, start, end, {"host": host})
 
 
