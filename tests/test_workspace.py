@@ -51,3 +51,20 @@ def test_bad_memory_limit_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("NARCOTRACE_MEMORY_LIMIT", "lots")
     with pytest.raises(UserError, match="NARCOTRACE_MEMORY_LIMIT"):
         Workspace.open(tmp_path / "ws")
+
+
+def test_transaction_rolls_back_and_unregisters_its_frames(tmp_path):
+    import pyarrow as pa
+
+    with Workspace.open(tmp_path / "ws") as ws:
+        frame = pa.table({"k": ["a", "b"]})
+        with ws.transaction(_t=frame) as con:
+            con.execute("CREATE TABLE kept AS SELECT * FROM _t")
+        assert ws.count("kept") == 2
+        with pytest.raises(RuntimeError):
+            with ws.transaction(_t=frame) as con:
+                con.execute("INSERT INTO kept SELECT * FROM _t")
+                raise RuntimeError("half-way")
+        assert ws.count("kept") == 2  # nothing of the failed block stayed
+        with pytest.raises(Exception, match="_t"):
+            ws.con.execute("SELECT * FROM _t")  # the frame is not left registered

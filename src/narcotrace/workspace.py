@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,25 @@ class Workspace:
         return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
     # -- audit and quarantine ------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, **frames: Any) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing transaction; `frames` (Arrow tables, DataFrames) are visible to its SQL by
+        name while it runs. Rolled back, and the error re-raised, if the block fails."""
+        con = self.con
+        for name, frame in frames.items():
+            con.register(name, frame)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            for name in frames:
+                con.unregister(name)
+
     def audit(self, action: str, target: str = "", details: dict[str, Any] | None = None,
               actor: str | None = None) -> None:
         """Record an action (decision, export, ingest) in the audit log."""

@@ -180,23 +180,16 @@ def store(ws: Workspace, channels: list[Channel]) -> None:
         for a in c.accounts:
             members.append((c.id, "account", a["account_id"], a["role"], a["score"], a["volume"],
                             json.dumps(a["evidence"], ensure_ascii=False, default=str)))
-    con = ws.con
-    con.execute("BEGIN TRANSACTION")
-    try:
+    frame = pd.DataFrame(members, columns=["channel_id", "member_kind", "member_id", "role", "score", "volume",
+                                           "evidence"])
+    with ws.transaction(_ch_members=frame) as con:
         con.execute("DELETE FROM channel_members")
         con.execute("DELETE FROM channels")
         if rows:
             con.executemany("INSERT INTO channels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         if members:
-            con.register("_ch_members", pd.DataFrame(members, columns=[
-                "channel_id", "member_kind", "member_id", "role", "score", "volume", "evidence"]))
             con.execute("INSERT INTO channel_members SELECT channel_id, member_kind, member_id, role, score, volume, "
                         "CAST(evidence AS JSON) FROM _ch_members")
-            con.unregister("_ch_members")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def write_json(report: ChannelsReport, out: Path) -> None:

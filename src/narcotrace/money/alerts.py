@@ -47,8 +47,7 @@ def build_alerts(ws: Workspace, *, min_score: float = 0.5, max_alerts: int | Non
     con = ws.con
     now = utcnow()
     replaced = con.execute("SELECT count(*) FROM alerts WHERE status = 'new'").fetchone()[0]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with ws.transaction():
         con.execute("DELETE FROM alerts WHERE status = 'new'")
         limit = f"LIMIT {int(max_alerts)}" if max_alerts else ""
         # typology hits per account: a hit names its accounts in account_ids (anchor first)
@@ -117,10 +116,6 @@ def build_alerts(ws: Workspace, *, min_score: float = 0.5, max_alerts: int | Non
         kept = con.execute("SELECT count(*) FROM alerts WHERE status <> 'new'").fetchone()[0]
         for tmp in ("_alert_candidates", "_alert_hits", "_alert_rows"):
             con.execute(f"DROP TABLE IF EXISTS {tmp}")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return AlertCounts(created=len(batch), replaced=replaced, kept_reviewed=kept)
 
 
@@ -139,9 +134,7 @@ def set_status(ws: Workspace, alert_id: str, status: str, reason: str, by: str |
     who = by or current_user()
     now = utcnow()
     event_id = "EV-" + hashlib.sha1(f"{alert_id}|{now.isoformat()}|{status}".encode()).hexdigest()[:12]
-    con = ws.con
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with ws.transaction() as con:
         con.execute("UPDATE alerts SET status = ?, updated_at = ?, updated_by = ?, status_reason = ? WHERE alert_id = ?",
                     [status, now, who, reason, alert_id])
         con.execute("INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -149,10 +142,6 @@ def set_status(ws: Workspace, alert_id: str, status: str, reason: str, by: str |
         decision = {"in_review": "in_review", "confirmed": "confirm", "dismissed": "dismiss"}[status]
         con.execute("INSERT INTO decisions VALUES (?, 'alert', ?, ?, NULL, ?, ?, ?)",
                     [event_id, alert_id, decision, reason, who, now])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     ws.audit("alert_status", alert_id, {"from": old, "to": status, "reason": reason}, actor=who)
     return {"alert_id": alert_id, "from": old, "to": status, "by": who, "at": now.isoformat(), "reason": reason}
 

@@ -126,13 +126,10 @@ def analyze(ws: Workspace, engine: str = "duckdb", rules_only: bool = False, *, 
 
 
 def _store_scores(ws: Workspace, scores: pd.DataFrame, version: str) -> None:
-    con = ws.con
     frame = scores.reset_index().rename(columns={"index": "account_id"})[["account_id", "score", "role", "role_score"]]
     frame["model_version"] = version
     frame["scored_at"] = utcnow()
-    con.register("_scores", frame)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with ws.transaction(_scores=frame) as con:
         con.execute("DELETE FROM account_scores")
         con.execute("""
             INSERT INTO account_scores
@@ -163,9 +160,3 @@ def _store_scores(ws: Workspace, scores: pd.DataFrame, version: str) -> None:
             FROM s LEFT JOIN member m USING (transfer_id)
             WHERE s.score >= 0.2 OR m.transfer_id IS NOT NULL
         """, [version])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_scores")

@@ -382,20 +382,9 @@ class _Writer:
             kept = pa.array(keep, pa.int64())
             ind_tbl = ind_tbl.filter(pa.compute.is_in(ind_tbl.column("_row"), value_set=kept))
         ind_tbl = ind_tbl.drop_columns(["_row"])
-        con = self.ws.con
-        con.register("_scan_posts", posts_tbl)
-        con.register("_scan_inds", ind_tbl)
-        try:
-            con.execute("BEGIN TRANSACTION")
+        with self.ws.transaction(_scan_posts=posts_tbl, _scan_inds=ind_tbl) as con:
             # delete-then-insert is cheaper than INSERT OR REPLACE on the primary key, and replaces the same
             con.execute("DELETE FROM indicators WHERE post_id IN (SELECT post_id FROM _scan_posts)")
             con.execute("DELETE FROM posts WHERE post_id IN (SELECT post_id FROM _scan_posts)")
             con.execute("INSERT INTO posts BY NAME SELECT * FROM _scan_posts")
             con.execute("INSERT INTO indicators BY NAME SELECT * FROM _scan_inds")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("_scan_posts")
-            con.unregister("_scan_inds")
