@@ -114,7 +114,9 @@ def role_f1(d: pd.DataFrame, min_score: float, policy: dict) -> dict[str, float]
     res = {}
     for r in ROLE_TARGETS:
         t = (d["true_role"] == r).to_numpy()
-        f = (out["role"] == r).to_numpy()
+        # flagged as that role = alerted (score at or over the threshold) and named so, like
+        # scripts/eval_money.py; a cash desk's kind names its role at any score, but is not alerted below it
+        f = (out["role"] == r).to_numpy() & (out["score"].to_numpy() >= min_score)
         tp = (t & f).sum()
         p, rec = (tp / f.sum() if f.sum() else 0.0), (tp / t.sum() if t.sum() else 0.0)
         res[r] = 2 * p * rec / (p + rec) if p + rec else 0.0
