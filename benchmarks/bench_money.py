@@ -13,42 +13,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
 
-
-class PeakRSS:
-    """Samples this process's resident memory in a thread; .peak in bytes."""
-
-    def __init__(self) -> None:
-        self.proc = psutil.Process()
-        self.peak = 0
-        self.samples: list[tuple[float, int]] = []  # (perf_counter, rss) every 50 ms
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            rss = self.proc.memory_info().rss
-            self.peak = max(self.peak, rss)
-            self.samples.append((time.perf_counter(), rss))
-            time.sleep(0.05)
-
-    def peak_between(self, t0: float, t1: float) -> int:
-        return max((r for t, r in self.samples if t0 <= t <= t1), default=0)
-
-    def __enter__(self) -> PeakRSS:
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._t.join()
+from peak_rss import PeakRSS  # benchmarks/peak_rss.py (scripts run from this folder)
 
 
 def pandas_networkx_features(df: pd.DataFrame) -> pd.DataFrame:

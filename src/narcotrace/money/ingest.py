@@ -410,12 +410,8 @@ def _typed_identifiers(ws: Workspace, stage: str) -> int:
     if "to_phone" in cols:  # other spellings through identifiers.phone (few distinct values)
         rows = con.execute(f"""SELECT DISTINCT to_phone, to_account FROM {stage} WHERE reason IS NULL
                                AND to_phone IS NOT NULL AND NOT regexp_full_match(to_phone, '\\+7[0-9]{{10}}')""").fetchall()
-        extra = [(ident, acct, "phone", "transfers") for ph, acct in rows if (ident := identifiers.phone(ph))]
-        if extra:
-            con.execute("CREATE OR REPLACE TEMP TABLE _ids_typed (identifier VARCHAR, account_id VARCHAR, "
-                        "kind VARCHAR, source VARCHAR)")
-            con.executemany("INSERT INTO _ids_typed VALUES (?, ?, ?, ?)", extra)
-            n += _insert_identifiers(ws, "SELECT * FROM _ids_typed")
+        n += _insert_identifier_rows(
+            ws, [(ident, acct, "phone", "transfers") for ph, acct in rows if (ident := identifiers.phone(ph))])
     return n
 
 
@@ -427,6 +423,16 @@ def _insert_identifiers(ws: Workspace, select_sql: str) -> int:
         WHERE n.identifier IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM account_identifiers x WHERE x.identifier = n.identifier AND x.account_id = n.account_id)""")
     return ws.count("account_identifiers") - before
+
+
+def _insert_identifier_rows(ws: Workspace, rows: list[tuple[str, str, str, str]]) -> int:
+    """`_insert_identifiers` for (identifier, account_id, kind, source) rows computed in Python."""
+    if not rows:
+        return 0
+    ws.con.execute("CREATE OR REPLACE TEMP TABLE _ids_rows (identifier VARCHAR, account_id VARCHAR, "
+                   "kind VARCHAR, source VARCHAR)")
+    ws.con.executemany("INSERT INTO _ids_rows VALUES (?, ?, ?, ?)", rows)
+    return _insert_identifiers(ws, "SELECT * FROM _ids_rows")
 
 
 # ---- accounts ---------------------------------------------------------------------------------------------
@@ -549,9 +555,5 @@ def _account_identifiers(ws: Workspace, stage: str, src: str) -> int:
                 extra.append((ident, account_id, "phone", src))
         elif chain in ("btc", "eth", "tron", "ltc", "xmr"):
             extra.append((identifiers.crypto(chain, address), account_id, chain, src))
-    if extra:
-        con.execute("CREATE OR REPLACE TEMP TABLE _ids_extra (identifier VARCHAR, account_id VARCHAR, "
-                    "kind VARCHAR, source VARCHAR)")
-        con.executemany("INSERT INTO _ids_extra VALUES (?, ?, ?, ?)", extra)
-        n += _insert_identifiers(ws, "SELECT * FROM _ids_extra")
+    n += _insert_identifier_rows(ws, extra)
     return n
