@@ -46,9 +46,10 @@ class Entry:
 
 @lru_cache(maxsize=1)
 def never_block() -> frozenset[str]:
-    """Registered domains that are never DNS-blocked whole (platforms, shorteners, banks)."""
+    """Registered domains that are never DNS-blocked whole (platforms, shorteners, banks, block explorers)."""
     text = resources.files(__package__).joinpath("never_block.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    listed = {line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+    return frozenset(listed | EXPLORER_DOMAINS)
 
 
 @lru_cache(maxsize=1)
