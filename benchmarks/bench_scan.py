@@ -103,7 +103,7 @@ def stages(posts: Path, sample: int) -> None:
     import orjson
 
     from narcotrace.online import scan
-    from narcotrace.online.classify import featurise
+    from narcotrace.online.classify import analyse_batch, featurise
     from narcotrace.online.indicators import as_contract, extract
     from narcotrace.online.lexicon import Lexicon
     from narcotrace.online.normalize import normalize
@@ -135,7 +135,7 @@ def stages(posts: Path, sample: int) -> None:
     norms = t("normalize", lambda: [normalize(x) for x in texts])
     t("lexicon match", lambda: [lex.match(n) for n in norms])
     t("indicators extract", lambda: [extract(x) for x in texts])
-    analyses = [scan.analyse(x, lex) for x in texts]
+    analyses = analyse_batch(texts, lex)
     feats = t("features (n-gram hashing, lexicon, dense)", lambda: featurise(analyses, model.space))
     proba = t("calibrated prediction", lambda: model.predict_proba_features(feats))
     t("explanation", lambda: model.explain(analyses, feats, proba))

@@ -27,7 +27,7 @@ from narcotrace.online.classify import (
     MODELS_DIR,
     FeatureSpace,
     PostClassifier,
-    analyse,
+    analyse_batch,
     featurise,
     label_from_proba,
 )
@@ -236,7 +236,7 @@ def train(out: Path | None = None, *, sim_worlds: Sequence[Path] = (), decisions
     if len({p.label for p in posts}) < 3:
         raise UserError("training needs sale, recruitment and none posts")
     say(f"analysing {len(posts):,} posts")
-    analyses = [analyse(p.text, lexicon) for p in posts]
+    analyses = analyse_batch([p.text for p in posts], lexicon)
     space = FeatureSpace(lex_value=LEX_VALUE)
     X = featurise(analyses, space).X
     X.sum_duplicates()
