@@ -41,6 +41,13 @@ def make_posts(path: Path, n: int, seed: int, tmp: Path, worlds: int = 4) -> tup
     return sum(len(t) for t in texts) / len(texts), min(n, len(texts))
 
 
+_INPUT_STATS = """
+import json, sys
+texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
+print(json.dumps([sum(map(len, texts)) / len(texts), len(set(texts)), len(texts)]))
+"""
+
+
 class Monitor(threading.Thread):
     """Samples resident memory of this process and its descendants (the workers are the forkserver's
     children, so the OS does not add their CPU time to ours) and the CPU time of each descendant."""
@@ -179,10 +186,10 @@ def main() -> None:
         tmp = Path(tmp_)
         posts = args.input or tmp / "posts.jsonl"
         if posts.is_file():
-            texts = [json.loads(line)["text"] for line in open(posts, encoding="utf-8")]
-            args.posts = len(texts)
-            avg, distinct = sum(map(len, texts)) / len(texts), len(set(texts))
-            del texts
+            # counted in a child process: a million texts read here would stay in this process's heap and
+            # count towards the scan's peak memory
+            avg, distinct, args.posts = json.loads(subprocess.run(
+                [sys.executable, "-c", _INPUT_STATS, str(posts)], check=True, capture_output=True, text=True).stdout)
         else:
             avg, distinct = make_posts(posts, args.posts, args.seed, tmp, args.worlds)
         size = posts.stat().st_size

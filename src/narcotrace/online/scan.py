@@ -198,10 +198,10 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
     out_f = open(out, "wb") if out else None
     scanned_at = utcnow()
     # DuckDB would otherwise cache up to 80 % of RAM while a big scan grows the tables; the scan's own
-    # memory (batches in flight, workers) stays well under 1 GiB, so 1 GiB for the database keeps the
-    # whole command under 2 GiB.
+    # memory (two workers of ~300 MiB, the batches in flight and up to FLUSH_POSTS posts buffered for the
+    # next write) stays under 1.2 GiB, so 768 MiB for the database keeps the whole command under 2 GiB.
     old_limit = ws.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    ws.con.execute("SET memory_limit = '1GiB'")
+    ws.con.execute("SET memory_limit = '768MiB'")
     batches = _batches(stream, batch_size, ws, report)
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     writer = _Writer(ws, model.version, scanned_at, report)
