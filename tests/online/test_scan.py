@@ -144,3 +144,22 @@ def test_guess_lang():
     assert guess_lang("тауар бар, жеткізу тегін") == "kk"
     assert guess_lang("plug back in stock, hit me up") == "en"
     assert guess_lang("курьеры нужны, good pay every week guaranteed") == "mixed"
+
+
+def _failing_init(*args, **kwargs):
+    raise RuntimeError("worker start-up failed")
+
+
+def test_a_worker_that_cannot_start_stops_the_scan_with_a_clear_error(workspace, tmp_path, monkeypatch):
+    # multiprocessing.Pool would start new workers forever and the scan would hang; the scan must stop
+    import multiprocessing as mp
+
+    from narcotrace.errors import UserError
+    from narcotrace.online import scan
+
+    monkeypatch.setattr(scan, "_init", _failing_init)
+    monkeypatch.setattr(scan, "_worker_context", lambda: mp.get_context("fork"))  # children see the patch
+    rows = [dict(p, id=f"{p['id']}-{i}") for i in range(3) for p in POSTS]
+    src = write_jsonl(tmp_path / "many.jsonl", rows)
+    with pytest.raises(UserError, match="scan worker process stopped"):
+        scan_paths(workspace, [src], workers=2, batch_size=3, show_progress=False)

@@ -270,26 +270,40 @@ def _run(batches: Iterator[list[RawPost]], model_path, lexicons: list[str], thre
         for b in batches:
             yield b, _process(_payload(b))
         return
-    # forkserver: workers start from a clean process (the parent holds DuckDB threads, unsafe to fork)
+    # A process pool that fails loudly: when a worker dies (killed for memory, or its start-up fails),
+    # every pending batch raises BrokenProcessPool, where multiprocessing.Pool would start new workers
+    # and wait forever.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(n_workers, mp_context=_worker_context(), initializer=_init,
+                               initargs=(str(model_path) if model_path else None, lexicons, threshold, True))
+    pending: deque = deque()
+    try:
+        pending.append((first, pool.submit(_process, _payload(first))))
+        pending.append((second, pool.submit(_process, _payload(second))))
+        for b in batches:
+            pending.append((b, pool.submit(_process, _payload(b))))
+            while len(pending) > 2 * n_workers:
+                done, fut = pending.popleft()
+                yield done, fut.result()
+        while pending:
+            done, fut = pending.popleft()
+            yield done, fut.result()
+    except BrokenProcessPool as e:
+        from narcotrace.errors import UserError
+
+        raise UserError(f"a scan worker process stopped ({e}); the posts classified before it are stored. "
+                        "Rerun with --workers 1 to see the error in this process.") from e
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_context():
+    """forkserver: workers start from a clean process (the parent holds DuckDB threads, unsafe to fork)."""
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["narcotrace.online.scan"])
-    with ctx.Pool(n_workers, initializer=_init,
-                  initargs=(str(model_path) if model_path else None, lexicons, threshold, True)) as pool:
-        pending: deque = deque()
-
-        def submit(b: list[RawPost]) -> None:
-            pending.append((b, pool.apply_async(_process, (_payload(b),))))
-
-        submit(first)
-        submit(second)
-        for b in batches:
-            submit(b)
-            while len(pending) > 2 * n_workers:
-                done, res = pending.popleft()
-                yield done, res.get()
-        while pending:
-            done, res = pending.popleft()
-            yield done, res.get()
+    return ctx
 
 
 _POSTS_SCHEMA = pa.schema([
