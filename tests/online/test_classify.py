@@ -127,6 +127,23 @@ def test_ngrams_positions_and_tokens():
     assert hash_batch(texts, 2**16, 2**12).char_col.tolist() == h.char_col.tolist()
 
 
+def test_a_post_hashes_the_same_alone_in_a_batch_and_after_a_long_page():
+    # the batch's hash powers are kept between batches up to a size and computed beyond it: a post's
+    # columns must not depend on which, nor on where in the batch the post sits
+    from narcotrace.online import ngrams
+
+    post = "Меф 1г 15000 тг, клад магнит, пиши @shop_kz"
+    alone = hash_batch([post], 2**16, 2**12)
+    page = "длинная страница " * ((ngrams._POWERS_KEPT // 17) + 10)
+    after = hash_batch([page, post], 2**16, 2**12)
+    for kind in ("char", "word"):
+        mine = getattr(after, f"{kind}_doc") == 1
+        assert getattr(after, f"{kind}_col")[mine].tolist() == getattr(alone, f"{kind}_col").tolist()
+    # non-power-of-two bucket counts take the modulo path and stay within range
+    odd = hash_batch([post], 1000, 999)
+    assert 0 <= odd.char_col.min() and odd.char_col.max() < 1000 and odd.word_col.max() < 999
+
+
 def test_training_refuses_the_heldout_set(tmp_path):
     from narcotrace.online.train import load_posts, refuse_heldout, train
 

@@ -44,6 +44,34 @@ def _fmix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _U64(33))
 
 
+_POWERS: list[np.ndarray] = []
+
+
+_POWERS_KEPT = 1 << 20  # 16 MiB for both tables: a batch of short posts is ~550,000 code points
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """B**i and B**-i (mod 2**64) for i < n; kept between batches of short posts (pages: computed)."""
+    if _POWERS and len(_POWERS[0]) >= n:
+        return _POWERS[0][:n], _POWERS[1][:n]
+    size = n if n > _POWERS_KEPT else _POWERS_KEPT
+    pw = np.full(size, _B, dtype=_U64)
+    pw[0] = 1
+    ipw = np.full(size, _B_INV, dtype=_U64)
+    ipw[0] = 1
+    tables = [np.cumprod(pw, dtype=_U64), np.cumprod(ipw, dtype=_U64)]
+    if size == _POWERS_KEPT:
+        _POWERS[:] = tables
+    return tables[0][:n], tables[1][:n]
+
+
+def _bucket(h: np.ndarray, n: int) -> np.ndarray:
+    """h mod n as int64 columns; a mask when n is a power of two (the same value, without a division)."""
+    if n & (n - 1) == 0:
+        return (h & _U64(n - 1)).astype(np.int64)
+    return (h % _U64(n)).astype(np.int64)
+
+
 @dataclass
 class Hashed:
     """The n-gram occurrences of a batch: one entry per occurrence (doc, column, span in the doc's text)."""
@@ -95,14 +123,14 @@ def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int
         if n < lo:
             continue
         m = len(h)
-        p = np.arange(m, dtype=np.int64)
-        ok = (nul_pre[p + n] - nul_pre[p]) == 0
-        ok &= (space_pre[p + n - 1] - space_pre[p + 1]) == 0
+        # (slices of the prefix sums, not gathers: the n-gram at p spans [p, p + n))
+        ok = (nul_pre[n:n + m] - nul_pre[:m]) == 0
+        ok &= (space_pre[n - 1:n - 1 + m] - space_pre[1:1 + m]) == 0
         ok &= ~(is_space[:m] & is_space[n - 1:n - 1 + m])
         idx = np.nonzero(ok)[0]
         hv = _fmix(h[idx] ^ _U64(0x9E3779B97F4A7C15 * n % 2**64))
         docs.append(doc_of[idx])
-        cols.append((hv % _U64(n_char)).astype(np.int64))
+        cols.append(_bucket(hv, n_char))
         # the n-gram belongs to the word of its first non-space character
         first = idx + is_space[idx]
         starts.append(first)
@@ -128,21 +156,14 @@ def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int
     nxt = np.concatenate((is_word[1:], [False]))
     w_start = np.nonzero(is_word & ~prev)[0]
     w_end = np.nonzero(is_word & ~nxt)[0] + 1
-    pw = np.empty(L + 1, dtype=_U64)
-    pw[0] = 1
-    pw[1:] = _B
-    pw = np.cumprod(pw, dtype=_U64)
-    ipw = np.empty(L + 1, dtype=_U64)
-    ipw[0] = 1
-    ipw[1:] = _B_INV
-    ipw = np.cumprod(ipw, dtype=_U64)
+    pw, ipw = _powers(L + 1)
     pre = np.concatenate(([_U64(0)], np.cumsum(c * pw[:L], dtype=_U64)))
     wh = (pre[w_end] - pre[w_start]) * ipw[w_start]
     w_doc = doc_of[w_start]
     wdocs, wcols, wstarts, wends = [], [], [], []
     if word_range[0] <= 1:
         wdocs.append(w_doc)
-        wcols.append((_fmix(wh ^ _U64(0x51ED27A1)) % _U64(n_word)).astype(np.int64))
+        wcols.append(_bucket(_fmix(wh ^ _U64(0x51ED27A1)), n_word))
         wstarts.append(w_start)
         wends.append(w_end)
     if word_range[1] >= 2 and len(w_start) > 1:
@@ -150,7 +171,7 @@ def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int
         i = np.nonzero(same)[0]
         bh = _fmix(wh[i] * _U64(0x2545F4914F6CDD1D) + wh[i + 1] ^ _U64(0xB16B00B5))
         wdocs.append(w_doc[i])
-        wcols.append((bh % _U64(n_word)).astype(np.int64))
+        wcols.append(_bucket(bh, n_word))
         wstarts.append(w_start[i])
         wends.append(w_end[i + 1])
     word_doc = np.concatenate(wdocs) if wdocs else np.zeros(0, np.int32)
