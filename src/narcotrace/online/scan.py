@@ -142,35 +142,28 @@ def _process(batch: list[tuple]) -> dict:
     lexicon: Lexicon = _STATE["lexicon"]
     analyses = analyse_batch([p[2] for p in batch], lexicon, [p[3] for p in batch], [p[4] for p in batch])
     results = model.classify(analyses, threshold=_STATE["threshold"])
-    cols: dict[str, list] = {"score": [], "label": [], "categories": [], "explanation": [], "lang": []}
-    ind_cols: dict[str, list] = {k: [] for k in ("post_id", "kind", "value", "canonical_id", "chain",
-                                                  "span_start", "span_end", "details", "row")}
+    explanations = [orjson.dumps(r.explanation) for r in results]  # serialised once: column and --out line
+    cols: dict[str, list] = {
+        "score": [r.score for r in results], "label": [r.label for r in results],
+        "categories": [r.categories for r in results], "explanation": [e.decode() for e in explanations],
+        "lang": guess_langs([a.norm.text for a in analyses]),
+    }
+    # indicator rows, flattened in post order
+    rows = [row for row, a in enumerate(analyses) for _ in a.indicators]
+    inds = [ind for a in analyses for ind in a.indicators]
+    ind_cols: dict[str, list] = {
+        "post_id": [batch[row][0] for row in rows], "row": rows, "kind": [i.kind for i in inds],
+        "value": [i.value for i in inds], "canonical_id": [i.canonical_id for i in inds],
+        "chain": [i.chain for i in inds], "span_start": [i.start for i in inds], "span_end": [i.end for i in inds],
+        "details": [orjson.dumps(i.details, default=str).decode() if i.details else None for i in inds],
+    }
     lines: list[bytes] = []
     chars = 0
-    langs = guess_langs([a.norm.text for a in analyses])
-    for row, ((post_id, source, text, _e, _l), a, r) in enumerate(zip(batch, analyses, results)):
+    for (post_id, source, text, _e, _l), a, r, expl in zip(batch, analyses, results, explanations):
         chars += len(text)
-        expl = orjson.dumps(r.explanation)
-        cols["score"].append(r.score)
-        cols["label"].append(r.label)
-        cols["categories"].append(r.categories)
-        cols["explanation"].append(expl.decode())
-        cols["lang"].append(langs[row])
-        for ind in a.indicators:
-            ind_cols["post_id"].append(post_id)
-            ind_cols["row"].append(row)
-            ind_cols["kind"].append(ind.kind)
-            ind_cols["value"].append(ind.value)
-            ind_cols["canonical_id"].append(ind.canonical_id)
-            ind_cols["chain"].append(ind.chain)
-            ind_cols["span_start"].append(ind.start)
-            ind_cols["span_end"].append(ind.end)
-            ind_cols["details"].append(orjson.dumps(ind.details, default=str).decode() if ind.details else None)
-        lines.append(orjson.dumps({
-            "id": post_id, "source": source, "score": round(r.score, 6), "label": r.label,
-            "categories": r.categories, "indicators": as_contract(a.indicators),
-            "explanation": r.explanation,
-        }) + b"\n")
+        head = orjson.dumps({"id": post_id, "source": source, "score": round(r.score, 6), "label": r.label,
+                             "categories": r.categories, "indicators": as_contract(a.indicators)})
+        lines.append(head[:-1] + b',"explanation":' + expl + b"}\n")
     return {"cols": cols, "indicators": ind_cols, "lines": b"".join(lines), "chars": chars}
 
 
