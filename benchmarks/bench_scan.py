@@ -174,7 +174,7 @@ def main() -> None:
     ap.add_argument("--input", type=Path, help="posts file to reuse (written here first if missing)")
     ap.add_argument("--worlds", type=int, default=4, help="simulated worlds the posts come from (more: fewer repeats)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=4000)
+    ap.add_argument("--batch-size", type=int, default=None, help="posts per worker task (default: scan's)")
     ap.add_argument("--baseline-sample", type=int, default=3000)
     ap.add_argument("--stages", type=int, default=10000, help="posts for the per-stage CPU breakdown (0: skip)")
     args = ap.parse_args()
@@ -201,6 +201,9 @@ def main() -> None:
         me = psutil.Process()
         cpu0 = me.cpu_times()
         t0 = time.perf_counter()
+        from narcotrace.online.scan import BATCH_SIZE
+
+        args.batch_size = args.batch_size or BATCH_SIZE
         report = scan_paths(ws, [posts], out=tmp / "out.jsonl", workers=args.workers, batch_size=args.batch_size,
                             show_progress=False)
         wall = time.perf_counter() - t0
