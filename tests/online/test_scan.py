@@ -163,3 +163,29 @@ def test_a_worker_that_cannot_start_stops_the_scan_with_a_clear_error(workspace,
     src = write_jsonl(tmp_path / "many.jsonl", rows)
     with pytest.raises(UserError, match="scan worker process stopped"):
         scan_paths(workspace, [src], workers=2, batch_size=3, show_progress=False)
+
+
+def test_a_scan_caps_duckdb_memory_by_the_size_of_the_posts_index_and_restores_it(workspace, tmp_path):
+    # DuckDB's cap during a scan leaves room for the scan's own memory, but never less than the key
+    # index of `posts` needs (it cannot spill): a big workspace must still scan
+    from narcotrace.online import scan
+
+    def limit() -> str:
+        return workspace.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    before = limit()
+    src = write_jsonl(tmp_path / "p.jsonl", POSTS)
+    scan_paths(workspace, [src], show_progress=False)
+    assert limit() == before
+    small = scan._Writer(workspace, "v", None, scan.ScanReport(scan.ReadReport()))
+    small_cap = limit()
+    small._stored = 30_000_000  # as if the workspace held 30 M posts
+    small._set_memory_limit(coming=1_000_000)
+    big_cap = limit()
+
+    def mib(setting: str) -> float:
+        number, unit = setting.split()
+        return float(number) * {"MiB": 1, "GiB": 1024, "KiB": 1 / 1024}[unit]
+
+    assert 480 <= mib(small_cap) <= 520
+    assert mib(big_cap) >= mib(small_cap) + 31_000_000 * 41 / 2**20

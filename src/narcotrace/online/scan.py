@@ -178,7 +178,7 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
                show_progress: bool = True) -> ScanReport:
     """Scan posts into the workspace (`posts`, `indicators`, `quarantine`) and optionally --out JSONL."""
     from narcotrace.console import progress
-    from narcotrace.workspace import utcnow
+    from narcotrace.workspace import duckdb_memory_limit, utcnow
 
     read_report = ReadReport()
     stream = read_posts(paths, fmt, report=read_report)  # raises at once on missing paths / bad --format
@@ -192,11 +192,6 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
     report = ScanReport(read_report, model_version=model.version, out=Path(out) if out else None)
     out_f = open(out, "wb") if out else None
     scanned_at = utcnow()
-    # DuckDB would otherwise cache up to 80 % of RAM while a big scan grows the tables; the scan's own
-    # memory (two workers of ~300 MiB, the batches in flight and up to FLUSH_POSTS posts buffered for the
-    # next write) stays under 1.3 GiB, so 512 MiB for the database keeps the whole command under 2 GiB.
-    old_limit = ws.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    ws.con.execute("SET memory_limit = '512MiB'")
     batches = _batches(stream, batch_size, ws, report)
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     writer = _Writer(ws, model.version, scanned_at, report)
@@ -215,7 +210,7 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
         finally:
             if out_f is not None:
                 out_f.close()
-            ws.con.execute(f"SET memory_limit = '{old_limit}'")
+            ws.con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")  # the workspace's, as opened
     ws.audit("scan", ", ".join(str(p) for p in paths)[:500], {
         "format": fmt, "read": read_report.read, "stored": report.stored, "quarantined": report.quarantined,
         "labels": dict(report.counts), "model_version": model.version, "extractor_version": EXTRACTOR_VERSION,
@@ -320,6 +315,8 @@ _IND_SCHEMA = pa.schema([
 # straight to the database file, compressed, instead of into the write-ahead log first and into the file
 # again at the checkpoint: 60,000 posts per transaction cost the main process ~35 µs per post, 125,000 ~21.
 FLUSH_POSTS = 125_000
+SCAN_DUCKDB_MEMORY = 512 << 20  # DuckDB's cap during a scan, plus the key index (see _Writer)
+SCAN_INDEX_BYTES_PER_POST = 64  # the ART index of posts.post_id took ~41 bytes a key; with headroom
 FLUSH_CHARS = 50_000_000  # ... or this many characters of text, whichever comes first (long pages)
 
 
@@ -341,6 +338,17 @@ class _Writer:
         self._inds: list[pa.Table] = []
         self._rows = 0
         self._chars = 0
+        self._stored = ws.count("posts")  # rows of `posts` after the last write: sizes DuckDB's memory cap
+        self._set_memory_limit()
+
+    def _set_memory_limit(self, coming: int = 0) -> None:
+        """DuckDB would otherwise cache up to its workspace limit (half of RAM) while a big scan grows the
+        tables. The scan's own memory (two workers of ~340 MiB, the batches in flight, up to FLUSH_POSTS
+        posts buffered for the next write) stays under 1.3 GiB, so DuckDB gets 512 MiB plus what the
+        primary-key index of `posts` needs, which must stay in memory (≈ 41 bytes a post id, measured):
+        1 M posts stay under 2 GiB in all, and a workspace of tens of millions of posts still scans."""
+        index = SCAN_INDEX_BYTES_PER_POST * (self._stored + coming)
+        self.ws.con.execute(f"SET memory_limit = '{(SCAN_DUCKDB_MEMORY + index) >> 20}MiB'")
 
     def add(self, posts: list[RawPost], result: dict) -> None:
         c = result["cols"]
@@ -394,9 +402,11 @@ class _Writer:
             kept = pa.array(keep, pa.int64())
             ind_tbl = ind_tbl.filter(pa.compute.is_in(ind_tbl.column("_row"), value_set=kept))
         ind_tbl = ind_tbl.drop_columns(["_row"])
+        self._set_memory_limit(coming=posts_tbl.num_rows)
         with self.ws.transaction(_scan_posts=posts_tbl, _scan_inds=ind_tbl) as con:
             # delete-then-insert is cheaper than INSERT OR REPLACE on the primary key, and replaces the same
             con.execute("DELETE FROM indicators WHERE post_id IN (SELECT post_id FROM _scan_posts)")
             con.execute("DELETE FROM posts WHERE post_id IN (SELECT post_id FROM _scan_posts)")
             con.execute("INSERT INTO posts BY NAME SELECT * FROM _scan_posts")
             con.execute("INSERT INTO indicators BY NAME SELECT * FROM _scan_inds")
+        self._stored = self.ws.count("posts")
