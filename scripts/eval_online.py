@@ -39,7 +39,7 @@ def binary(rows: list[dict]) -> dict:
 
 
 def classify_rows(posts: list[dict]) -> list[dict]:
-    from narcotrace.online.classify import analyse, load_model
+    from narcotrace.online.classify import analyse_batch, load_model
     from narcotrace.online.indicators import as_contract
     from narcotrace.online.lexicon import Lexicon
 
@@ -48,7 +48,7 @@ def classify_rows(posts: list[dict]) -> list[dict]:
     out = []
     for i in range(0, len(posts), 1000):
         chunk = posts[i:i + 1000]
-        analyses = [analyse(p["text"], lex) for p in chunk]
+        analyses = analyse_batch([p["text"] for p in chunk], lex)
         for p, a, r in zip(chunk, analyses, model.classify(analyses, explain=False)):
             out.append({**p, "pred": r.label, "score": r.score, "pred_categories": r.categories,
                         "pred_indicators": as_contract(a.indicators)})

@@ -93,8 +93,7 @@ class Analysis:
 
 def analyse(text: str, lexicon: Lexicon, entities: list[dict] | None = None,
             links: list[str] | None = None) -> Analysis:
-    norm = normalize(text)
-    return Analysis(text, norm, lexicon.match(norm), extract(text, entities=entities, links=links))
+    return analyse_batch([text], lexicon, [entities], [links])[0]
 
 
 def analyse_batch(texts: Sequence[str], lexicon: Lexicon, entities: Sequence[list[dict] | None] | None = None,

@@ -45,8 +45,6 @@ def _fmix(h: np.ndarray) -> np.ndarray:
 
 
 _POWERS: list[np.ndarray] = []
-
-
 _POWERS_KEPT = 1 << 20  # 16 MiB for both tables: a batch of short posts is ~550,000 code points
 
 
@@ -54,7 +52,7 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """B**i and B**-i (mod 2**64) for i < n; kept between batches of short posts (pages: computed)."""
     if _POWERS and len(_POWERS[0]) >= n:
         return _POWERS[0][:n], _POWERS[1][:n]
-    size = n if n > _POWERS_KEPT else _POWERS_KEPT
+    size = max(n, _POWERS_KEPT)
     pw = np.full(size, _B, dtype=_U64)
     pw[0] = 1
     ipw = np.full(size, _B_INV, dtype=_U64)

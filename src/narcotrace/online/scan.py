@@ -324,9 +324,9 @@ class _Writer:
     """Buffers classified batches as Arrow tables and writes them in few, large transactions.
 
     One transaction per 4,000-post batch cost more than the classification of the batch's posts on the
-    main process (each commit goes through the WAL and a checkpoint); one per 125,000 posts lets DuckDB
-    write whole row groups straight to the file. A post id that occurs twice keeps its last row and that row's indicators,
-    like a re-scan; rows already in the workspace with the same ids are replaced.
+    main process (each commit goes through the WAL and a checkpoint); one per FLUSH_POSTS lets DuckDB
+    write whole row groups straight to the file. A post id that occurs twice keeps its last row and that
+    row's indicators, like a re-scan; rows already in the workspace with the same ids are replaced.
     """
 
     def __init__(self, ws, model_version: str, scanned_at, report: ScanReport) -> None:
