@@ -5,9 +5,11 @@ against a naive baseline (a Python loop of one regex per lexicon term plus the i
     .venv/bin/python benchmarks/bench_scan.py --posts 1000000 --workers 2
 
 Posts are the simulator's (--worlds worlds generated from --seed on, about 3,300 distinct posts each, repeated
-with fresh ids up to --posts), so their length and mix are those of short Telegram posts; nothing in scan caches
-whole posts, only repeated parts of them (contacts, emoji runs, lexicon surfaces), as real streams repeat them. Prints wall time, CPU time, posts/s, peak RSS
-of the scan process plus its workers, and the baseline's posts/s on a sample.
+with fresh ids up to --posts), so their length and mix are those of short Telegram posts, and texts repeat as
+reposted adverts do in real streams. Each scan process caches results by text (`scan.RESULT_CACHE_BYTES`), so
+a repeat costs a look-up: for the analysis's own speed, run with --distinct (every post gets its own hashtag,
+so no two texts are equal) or --result-cache 0. Prints wall time, CPU time, posts/s, peak RSS of the scan
+process plus its workers, and the baseline's posts/s on a sample.
 """
 
 from __future__ import annotations
@@ -25,9 +27,20 @@ from pathlib import Path
 import psutil
 
 
-def make_posts(path: Path, n: int, seed: int, tmp: Path, worlds: int = 4) -> tuple[float, int]:
+def _tag(i: int) -> str:
+    """A hashtag of lower-case letters, different for every i ("aaaab", "aaaac", ...)."""
+    out, i = "", i + 26**4
+    while i:
+        i, r = divmod(i, 26)
+        out += chr(97 + r)
+    return out
+
+
+def make_posts(path: Path, n: int, seed: int, tmp: Path, worlds: int = 4,
+               distinct: bool = False) -> tuple[float, int]:
     """n posts drawn in turn from `worlds` simulated worlds (seeds seed, seed+1, ...); returns the mean
-    length and the number of distinct texts (the rest are repeats with fresh ids)."""
+    length and the number of distinct texts (the rest are repeats with fresh ids, unless `distinct`: then
+    every post ends with its own hashtag)."""
     texts: list[str] = []
     for k in range(worlds):
         world = tmp / f"world{k}"
@@ -37,7 +50,10 @@ def make_posts(path: Path, n: int, seed: int, tmp: Path, worlds: int = 4) -> tup
     texts = list(dict.fromkeys(texts))
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n):
-            f.write(json.dumps({"id": f"b{i:08d}", "text": texts[i % len(texts)]}, ensure_ascii=False) + "\n")
+            text = texts[i % len(texts)] + (f" #{_tag(i)}" if distinct else "")
+            f.write(json.dumps({"id": f"b{i:08d}", "text": text}, ensure_ascii=False) + "\n")
+    if distinct:
+        return sum(len(texts[i % len(texts)]) + 2 + len(_tag(i)) for i in range(n)) / n, n
     return sum(len(t) for t in texts) / len(texts), min(n, len(texts))
 
 
@@ -55,13 +71,16 @@ class Monitor(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0
+        self.peak_main = 0
+        self.peak_workers = 0
         self.cpu: dict[int, float] = {}
         self.stop = False
 
     def run(self) -> None:
         me = psutil.Process()
         while not self.stop:
-            rss = me.memory_info().rss
+            main = me.memory_info().rss
+            rss = 0
             for c in me.children(recursive=True):
                 try:
                     rss += c.memory_info().rss
@@ -69,7 +88,9 @@ class Monitor(threading.Thread):
                     self.cpu[c.pid] = t.user + t.system
                 except psutil.Error:
                     pass
-            self.peak = max(self.peak, rss)
+            self.peak = max(self.peak, main + rss)
+            self.peak_main = max(self.peak_main, main)
+            self.peak_workers = max(self.peak_workers, rss)
             time.sleep(0.05)
 
 
@@ -173,8 +194,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--input", type=Path, help="posts file to reuse (written here first if missing)")
     ap.add_argument("--worlds", type=int, default=4, help="simulated worlds the posts come from (more: fewer repeats)")
+    ap.add_argument("--distinct", action="store_true", help="no two posts share a text (each gets a hashtag)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=None, help="posts per worker task (default: scan's)")
+    ap.add_argument("--result-cache", type=float, default=None,
+                    help="MiB of each process's cache of results by text (default: scan's; 0: no cache)")
     ap.add_argument("--baseline-sample", type=int, default=3000)
     ap.add_argument("--stages", type=int, default=10000, help="posts for the per-stage CPU breakdown (0: skip)")
     args = ap.parse_args()
@@ -191,7 +215,7 @@ def main() -> None:
             avg, distinct, args.posts = json.loads(subprocess.run(
                 [sys.executable, "-c", _INPUT_STATS, str(posts)], check=True, capture_output=True, text=True).stdout)
         else:
-            avg, distinct = make_posts(posts, args.posts, args.seed, tmp, args.worlds)
+            avg, distinct = make_posts(posts, args.posts, args.seed, tmp, args.worlds, args.distinct)
         size = posts.stat().st_size
         print(f"input: {args.posts:,} posts ({distinct:,} distinct texts, the rest repeated with fresh ids), "
               f"{size / 2**20:.1f} MiB, {avg:.0f} characters per post on average")
@@ -205,7 +229,8 @@ def main() -> None:
 
         args.batch_size = args.batch_size or BATCH_SIZE
         report = scan_paths(ws, [posts], out=tmp / "out.jsonl", workers=args.workers, batch_size=args.batch_size,
-                            show_progress=False)
+                            show_progress=False,
+                            result_cache_bytes=None if args.result_cache is None else int(args.result_cache * 2**20))
         wall = time.perf_counter() - t0
         cpu1 = me.cpu_times()
         mon.stop = True
@@ -218,7 +243,8 @@ def main() -> None:
               f"(workers={args.workers}, batch={args.batch_size}); labels {dict(report.counts)}")
         print(f"  CPU: main process {main_cpu:.1f} s, workers {child_cpu:.1f} s "
               f"= {(main_cpu + child_cpu) / report.stored * 1e6:.0f} µs per post")
-        print(f"  peak RSS (main + workers): {mon.peak / 2**20:,.0f} MiB")
+        print(f"  peak RSS (main + workers): {mon.peak / 2**20:,.0f} MiB (each alone at its peak: main "
+              f"{mon.peak_main / 2**20:,.0f}, workers and forkserver {mon.peak_workers / 2**20:,.0f})")
         n = report.stored
         bound = min(2 * n / (main_cpu + child_cpu), n / main_cpu,
                     args.workers * n / child_cpu if child_cpu else float("inf"))

@@ -187,5 +187,59 @@ def test_a_scan_caps_duckdb_memory_by_the_size_of_the_posts_index_and_restores_i
         number, unit = setting.split()
         return float(number) * {"MiB": 1, "GiB": 1024, "KiB": 1 / 1024}[unit]
 
-    assert 480 <= mib(small_cap) <= 520
+    assert 240 <= mib(small_cap) <= 280
     assert mib(big_cap) >= mib(small_cap) + 31_000_000 * 41 / 2**20
+
+
+def test_repeated_texts_give_the_same_results_as_without_the_cache(workspace, tmp_path):
+    # a shop's advert reposted under many ids (and again in later batches, in another worker) is
+    # classified once per process; every copy gets exactly what an uncached scan gives it
+    rows = [dict(p, id=f"{p['id']}-{i}") for i in range(12) for p in POSTS]
+    src = write_jsonl(tmp_path / "reposts.jsonl", rows)
+    outs = {}
+    for cache in (0, None):
+        for workers in (1, 2):
+            out = tmp_path / f"out-{cache}-{workers}.jsonl"
+            scan_paths(workspace, [src], out=out, workers=workers, batch_size=5, show_progress=False,
+                       result_cache_bytes=cache)
+            outs[cache, workers] = out.read_bytes()
+            stored = workspace.con.execute(
+                "SELECT p.post_id, p.label, p.score, p.explanation::VARCHAR, count(i.value) FROM posts p "
+                "LEFT JOIN indicators i USING (post_id) GROUP BY ALL ORDER BY p.post_id").fetchall()
+            assert len(stored) == len(rows)
+            outs[cache, workers, "db"] = stored
+    assert len(set(v for k, v in outs.items() if len(k) == 2)) == 1
+    assert len(set(str(v) for k, v in outs.items() if len(k) == 3)) == 1
+    lines = [json.loads(line) for line in outs[None, 2].decode().splitlines()]
+    assert [x["id"] for x in lines] == [r["id"] for r in rows]
+    assert lines[0]["indicators"]["telegram"] == ["shop_kz_test"] and lines[0]["label"] == "sale"
+
+
+def test_the_cache_does_not_serve_posts_whose_entities_add_indicators(workspace, tmp_path):
+    # the same text, once plain and once with a Telegram text_link entity to another shop: the link's
+    # handle belongs to the second post only
+    from narcotrace.online import scan
+
+    scan._init(None, [], None)
+    text = POSTS[0]["text"]
+    plain = ("a", "src", text, None, None)
+    linked = ("b", "src", text, [{"type": "text_link", "text": "здесь", "href": "https://t.me/other_shop_kz"}], None)
+    result = scan._process([plain, linked, plain])
+    handles = [(pid, v) for pid, v, k in zip(result["indicators"]["post_id"], result["indicators"]["value"],
+                                             result["indicators"]["kind"]) if k == "telegram"]
+    assert ("b", "other_shop_kz") in handles
+    assert ("a", "other_shop_kz") not in handles
+    assert scan._STATE["cache"].hits == 1  # the second plain copy
+
+
+def test_the_result_cache_stays_within_its_bytes():
+    from narcotrace.online import scan
+
+    scan._init(None, [], None, cache_bytes=64 << 10)
+    cache = scan._STATE["cache"]
+    posts = [(f"p{i}", "src", f"{POSTS[i % 4]['text']} #{i}", None, None) for i in range(400)]
+    first = scan._process(posts[:200])
+    assert 0 < cache.bytes <= 64 << 10 and len(cache.entries) < 200  # the oldest went
+    again = scan._process(posts[:200])  # what is still cached and what is not: the same answers
+    assert again["lines"] == first["lines"]
+    assert cache.hits > 0

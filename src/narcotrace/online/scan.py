@@ -10,8 +10,10 @@ indicators. The accounting follows the readers': read = stored + quarantined, pe
 from __future__ import annotations
 
 import gc
+import hashlib
 import multiprocessing as mp
 import os
+import pickle
 import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -111,10 +113,12 @@ class ScanReport:
 _STATE: dict = {}
 
 
-def _init(model_path: str | None, lexicons: Sequence[str], threshold: float | None, worker: bool = False) -> None:
+def _init(model_path: str | None, lexicons: Sequence[str], threshold: float | None, worker: bool = False,
+          cache_bytes: int | None = None) -> None:
     _STATE["model"] = load_model(model_path)
     _STATE["lexicon"] = Lexicon.load([Path(p) for p in lexicons])
     _STATE["threshold"] = threshold
+    _STATE["cache"] = _ResultCache(RESULT_CACHE_BYTES if cache_bytes is None else cache_bytes)
     if worker:
         # A batch allocates hundreds of thousands of short-lived objects (matches, indicators, dicts) and
         # no cycles worth collecting; with the default thresholds the cyclic collector kept walking the
@@ -138,35 +142,135 @@ def _relaxed_gc() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _process(batch: list[tuple]) -> dict:
-    """Classify and extract one batch of (post_id, source, text, entities, links) into column lists."""
+# Results of texts already classified in this process, by text. Shops post the same advert to many
+# channels and repost it for days, so a stream repeats whole texts; a repeat costs a look-up and an
+# unpickling instead of the analysis. Bounded in bytes; least recently used entries go first.
+RESULT_CACHE_BYTES = 32 << 20
+
+
+@dataclass(slots=True)
+class _Result:
+    """What one text classifies to, ready to be copied into the columns and --out lines of its posts."""
+
+    score: float
+    label: str
+    categories: list[str]
+    explanation: bytes  # JSON
+    lang: str
+    indicators: tuple  # (kind, value, canonical_id, chain, start, end, details JSON or None) per indicator
+    tail: bytes  # the --out line after "id" and "source", up to the explanation
+
+
+class _ResultCache:
+    """`_Result`s by a 128-bit BLAKE2b digest of the text, each packed into one bytes object.
+
+    One allocation per entry, not the text and a dozen small objects: kept small objects pinned the
+    allocator's pages of each whole batch they came from, and a worker's memory grew by several times the
+    cache's size over a million distinct posts."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.entries: dict[bytes, bytes] = {}
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def get(self, key: bytes) -> _Result | None:
+        blob = self.entries.pop(key, None)
+        if blob is None:
+            return None
+        self.entries[key] = blob  # most recently used last
+        return _Result(*pickle.loads(blob))
+
+    def put(self, key: bytes, r: _Result) -> None:
+        if not self.max_bytes or key in self.entries:
+            return
+        blob = pickle.dumps((r.score, r.label, r.categories, r.explanation, r.lang, r.indicators, r.tail),
+                            protocol=pickle.HIGHEST_PROTOCOL)
+        size = len(blob) + 150  # the blob's header, its key and the dictionary's slot
+        if size > self.max_bytes // 4:
+            return
+        entries = self.entries
+        entries[key] = blob
+        self.bytes += size
+        if self.bytes > self.max_bytes:
+            for old in list(entries)[: max(1, len(entries) // 4)]:  # drop the least recently used quarter
+                self.bytes -= len(entries.pop(old)) + 150
+
+
+def _classify(batch: Sequence[tuple]) -> list[_Result]:
+    """Analyse and classify (post_id, source, text, entities, links) tuples; one `_Result` each."""
     model: PostClassifier = _STATE["model"]
     lexicon: Lexicon = _STATE["lexicon"]
     analyses = analyse_batch([p[2] for p in batch], lexicon, [p[3] for p in batch], [p[4] for p in batch])
     results = model.classify(analyses, threshold=_STATE["threshold"])
-    explanations = [orjson.dumps(r.explanation) for r in results]  # serialised once: column and --out line
+    langs = guess_langs([a.norm.text for a in analyses])
+    out = []
+    for (_id, _src, text, _e, _l), a, r, lang in zip(batch, analyses, results, langs):
+        expl = orjson.dumps(r.explanation)  # serialised once: column and --out line
+        inds = tuple((i.kind, i.value, i.canonical_id, i.chain, i.start, i.end,
+                      orjson.dumps(i.details, default=str).decode() if i.details else None) for i in a.indicators)
+        tail = orjson.dumps({"score": round(r.score, 6), "label": r.label, "categories": r.categories,
+                             "indicators": as_contract(a.indicators)})
+        tail = b"," + tail[1:-1] + b',"explanation":'
+        out.append(_Result(r.score, r.label, r.categories, expl, lang, inds, tail))
+    return out
+
+
+def _process(batch: list[tuple]) -> dict:
+    """Classify and extract one batch of (post_id, source, text, entities, links) into column lists.
+
+    A text seen before in this process (and a text repeated within the batch) is classified once; posts
+    with Telegram entities or HTML links are always analysed, since those add indicators."""
+    cache: _ResultCache = _STATE["cache"]
+    slots: list[_Result | int] = []  # per post: its cached result, or its place in `fresh`
+    fresh: list[tuple] = []  # posts to classify now
+    todo: dict[bytes, int] = {}  # text's key -> place in `fresh`
+    for p in batch:
+        if p[3] or p[4]:
+            slots.append(len(fresh))
+            fresh.append(p)
+            continue
+        key = cache.key(p[2])
+        k = todo.get(key)
+        if k is None:
+            r = cache.get(key)
+            if r is not None:
+                slots.append(r)
+                continue
+            k = todo[key] = len(fresh)
+            fresh.append(p)
+        slots.append(k)
+    cache.hits += len(batch) - len(fresh)
+    cache.misses += len(fresh)
+    computed = _classify(fresh) if fresh else []
+    for key, k in todo.items():
+        cache.put(key, computed[k])
+    found = [computed[s] if type(s) is int else s for s in slots]
+    return _columns(batch, found)
+
+
+def _columns(batch: list[tuple], found: list[_Result]) -> dict:
     cols: dict[str, list] = {
-        "score": [r.score for r in results], "label": [r.label for r in results],
-        "categories": [r.categories for r in results], "explanation": [e.decode() for e in explanations],
-        "lang": guess_langs([a.norm.text for a in analyses]),
+        "score": [r.score for r in found], "label": [r.label for r in found],
+        "categories": [r.categories for r in found], "explanation": [r.explanation.decode() for r in found],
+        "lang": [r.lang for r in found],
     }
     # indicator rows, flattened in post order
-    rows = [row for row, a in enumerate(analyses) for _ in a.indicators]
-    inds = [ind for a in analyses for ind in a.indicators]
+    rows = [row for row, r in enumerate(found) for _ in r.indicators]
+    inds = [ind for r in found for ind in r.indicators]
     ind_cols: dict[str, list] = {
-        "post_id": [batch[row][0] for row in rows], "row": rows, "kind": [i.kind for i in inds],
-        "value": [i.value for i in inds], "canonical_id": [i.canonical_id for i in inds],
-        "chain": [i.chain for i in inds], "span_start": [i.start for i in inds], "span_end": [i.end for i in inds],
-        "details": [orjson.dumps(i.details, default=str).decode() if i.details else None for i in inds],
+        "post_id": [batch[row][0] for row in rows], "row": rows, "kind": [i[0] for i in inds],
+        "value": [i[1] for i in inds], "canonical_id": [i[2] for i in inds], "chain": [i[3] for i in inds],
+        "span_start": [i[4] for i in inds], "span_end": [i[5] for i in inds], "details": [i[6] for i in inds],
     }
-    lines: list[bytes] = []
-    chars = 0
-    for (post_id, source, text, _e, _l), a, r, expl in zip(batch, analyses, results, explanations):
-        chars += len(text)
-        head = orjson.dumps({"id": post_id, "source": source, "score": round(r.score, 6), "label": r.label,
-                             "categories": r.categories, "indicators": as_contract(a.indicators)})
-        lines.append(head[:-1] + b',"explanation":' + expl + b"}\n")
-    return {"cols": cols, "indicators": ind_cols, "lines": b"".join(lines), "chars": chars}
+    dumps = orjson.dumps
+    lines = b"".join(dumps({"id": p[0], "source": p[1]})[:-1] + r.tail + r.explanation + b"}\n"
+                     for p, r in zip(batch, found))
+    return {"cols": cols, "indicators": ind_cols, "lines": lines, "chars": sum(len(p[2]) for p in batch)}
 
 
 # ---- the scan -------------------------------------------------------------------------------------------
@@ -175,8 +279,11 @@ def _process(batch: list[tuple]) -> dict:
 def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Path | None = None,
                lexicons: Sequence[str | Path] = (), batch_size: int = BATCH_SIZE, threshold: float | None = None,
                model_path: str | Path | None = None, workers: int | None = None,
-               show_progress: bool = True) -> ScanReport:
-    """Scan posts into the workspace (`posts`, `indicators`, `quarantine`) and optionally --out JSONL."""
+               show_progress: bool = True, result_cache_bytes: int | None = None) -> ScanReport:
+    """Scan posts into the workspace (`posts`, `indicators`, `quarantine`) and optionally --out JSONL.
+
+    `result_cache_bytes` bounds each process's cache of results by text (default RESULT_CACHE_BYTES; 0: none).
+    """
     from narcotrace.console import progress
     from narcotrace.workspace import duckdb_memory_limit, utcnow
 
@@ -198,7 +305,7 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
     try:
         with progress() as bar, _relaxed_gc():
             task = bar.add_task("scanning posts", total=None) if show_progress else None
-            for posts, result in _run(batches, model_path, lex_paths, threshold, n_workers):
+            for posts, result in _run(batches, model_path, lex_paths, threshold, n_workers, result_cache_bytes):
                 writer.add(posts, result)
                 if out_f is not None:
                     out_f.write(result["lines"])
@@ -247,14 +354,14 @@ def _payload(posts: list[RawPost]) -> list[tuple]:
 
 
 def _run(batches: Iterator[list[RawPost]], model_path, lexicons: list[str], threshold: float | None,
-         n_workers: int) -> Iterator[tuple[list[RawPost], dict]]:
+         n_workers: int, cache_bytes: int | None = None) -> Iterator[tuple[list[RawPost], dict]]:
     """Results in input order; in-process for one batch, else in a pool with few batches in flight."""
     first = next(batches, None)
     if first is None:
         return
     second = next(batches, None)
     if second is None or n_workers <= 1:
-        _init(str(model_path) if model_path else None, lexicons, threshold)
+        _init(str(model_path) if model_path else None, lexicons, threshold, cache_bytes=cache_bytes)
         for b in (first, second) if second is not None else (first,):
             yield b, _process(_payload(b))
         for b in batches:
@@ -267,7 +374,8 @@ def _run(batches: Iterator[list[RawPost]], model_path, lexicons: list[str], thre
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(n_workers, mp_context=_worker_context(), initializer=_init,
-                               initargs=(str(model_path) if model_path else None, lexicons, threshold, True))
+                               initargs=(str(model_path) if model_path else None, lexicons, threshold, True,
+                                         cache_bytes))
     pending: deque = deque()
     try:
         pending.append((first, pool.submit(_process, _payload(first))))
@@ -315,7 +423,7 @@ _IND_SCHEMA = pa.schema([
 # straight to the database file, compressed, instead of into the write-ahead log first and into the file
 # again at the checkpoint: 60,000 posts per transaction cost the main process ~35 µs per post, 125,000 ~21.
 FLUSH_POSTS = 125_000
-SCAN_DUCKDB_MEMORY = 512 << 20  # DuckDB's cap during a scan, plus the key index (see _Writer)
+SCAN_DUCKDB_MEMORY = 256 << 20  # DuckDB's cap during a scan, plus the key index (see _Writer)
 SCAN_INDEX_BYTES_PER_POST = 64  # the ART index of posts.post_id took ~41 bytes a key; with headroom
 FLUSH_CHARS = 50_000_000  # ... or this many characters of text, whichever comes first (long pages)
 
@@ -343,10 +451,11 @@ class _Writer:
 
     def _set_memory_limit(self, coming: int = 0) -> None:
         """DuckDB would otherwise cache up to its workspace limit (half of RAM) while a big scan grows the
-        tables. The scan's own memory (two workers of ~340 MiB, the batches in flight, up to FLUSH_POSTS
-        posts buffered for the next write) stays under 1.3 GiB, so DuckDB gets 512 MiB plus what the
+        tables. The scan's own memory (two workers of ~450 MiB, the batches in flight, up to FLUSH_POSTS
+        posts buffered for the next write) stays under 1.5 GiB, so DuckDB gets 256 MiB plus what the
         primary-key index of `posts` needs, which must stay in memory (≈ 41 bytes a post id, measured):
-        1 M posts stay under 2 GiB in all, and a workspace of tens of millions of posts still scans."""
+        1 M posts stay under 2 GiB in all, and a workspace of tens of millions of posts still scans.
+        (512 MiB wrote no faster: the main process took 47-49 s of CPU for 1 M posts either way.)"""
         index = SCAN_INDEX_BYTES_PER_POST * (self._stored + coming)
         self.ws.con.execute(f"SET memory_limit = '{(SCAN_DUCKDB_MEMORY + index) >> 20}MiB'")
 
