@@ -362,10 +362,13 @@ def _run(batches: Iterator[list[RawPost]], model_path, lexicons: list[str], thre
     second = next(batches, None)
     if second is None or n_workers <= 1:
         _init(str(model_path) if model_path else None, lexicons, threshold, cache_bytes=cache_bytes)
-        for b in (first, second) if second is not None else (first,):
-            yield b, _process(_payload(b))
-        for b in batches:
-            yield b, _process(_payload(b))
+        try:
+            for b in (first, second) if second is not None else (first,):
+                yield b, _process(_payload(b))
+            for b in batches:
+                yield b, _process(_payload(b))
+        finally:
+            _STATE["cache"] = _ResultCache(0)  # a long-lived process (the API) does not keep the results
         return
     # A process pool that fails loudly: when a worker dies (killed for memory, or its start-up fails),
     # every pending batch raises BrokenProcessPool, where multiprocessing.Pool would start new workers
