@@ -111,7 +111,7 @@ _LAT_SET = frozenset(chr(c) for c in range(0x20, 0x250) if chr(c).isalpha() and 
 # Runs of characters outside ASCII and Cyrillic. (A letter before a combining mark belongs to the run too,
 # "и" + U+0306 is "й"; exotic() adds it, since a pattern that could start on any letter would make the
 # engine try every position instead of skipping to the next exotic character.)
-_EXOTIC = re.compile(r"[^\x00-\x7f\u0400-\u04ff]+")
+_EXOTIC = re.compile(r"[^\x00-\x7f\u0400-\u04ff][^\x00-\x7f\u0400-\u04ff]*")
 _EXOTIC_CHECK = re.compile(r"[^\x00-\x7f\u0400-\u04ff]")
 # Kazakh Latin (2018/2021 alphabets: ä ǵ ı ń ó ú ý ş ...) and other accented Latin letters fold to their base
 # letter, so "baǵasy", "teńge", "tólem" match the lexicon's plain Latin spellings ("bagasy", "tenge").
@@ -123,22 +123,22 @@ _FOLD_LATIN = {
 _FOLD_LATIN.update({ord("ı"): "i", ord("ß"): "s", ord("ø"): "o", ord("đ"): "d", ord("ł"): "l", ord("ħ"): "h"})
 _SEPS = r"[ .\-_*·•|/\\~+,:'\"]"
 # two one-letter words after the same separator: " л а" in "к л а д"
-_SEP_PAIR = re.compile(rf"({_SEPS}{{1,3}})[^\W_]\1[^\W_](?![^\W_])")
+_SEP_PAIR = re.compile(rf"({_SEPS}{_SEPS}{{0,2}})[^\W_]\1[^\W_](?![^\W_])")
 # Inside a Cyrillic word these marks have no ordinary use ("зак*ладки", "меф_едрон"); dots and hyphens do.
-_SPLIT_MARK = re.compile(r"[*_·•|~]+")
+_SPLIT_MARK = re.compile(r"[*_·•|~][*_·•|~]*")
 _AT = re.compile("@")
 _EMAILISH_AFTER = re.compile(r"[\w.-]*\.[a-z]{2,}")
 _DIGIT_NEXT_TO_LETTER = re.compile(r"[0-9](?:(?<=[^\W\d_][0-9])|(?=[^\W\d_]))")
 _LATIN_NEXT_TO_CYRILLIC = re.compile(rf"[a-z](?:(?<=[{_CYR_LETTERS}][a-z])|(?=[{_CYR_LETTERS}]))")
-_LATIN_RUN3 = re.compile(f"[{_LAT_LETTERS}]{{3}}")
-_CYRILLIC_RUN3 = re.compile(f"[{_CYR_LETTERS}]{{3}}")
+_LATIN_RUN3 = re.compile(f"[{_LAT_LETTERS}][{_LAT_LETTERS}]{{2}}")
+_CYRILLIC_RUN3 = re.compile(f"[{_CYR_LETTERS}][{_CYR_LETTERS}]{{2}}")
 # Words with digits that are not leetspeak: "15000тг", "5г", "covid19", "24ч".
 _PLAIN_NUMBER_WORD = re.compile(r"\d{2,}[^\W\d_]*|\d[^\W\d_]{0,3}|[^\W\d_]+\d+")
 _ALNUM_RUN = re.compile(r"[^\W_]*")
 # Words that really have a letter three times in a row.
 _REAL_TRIPLES = frozenset(["ссср", "www", "iii", "xxx", "xxl", "xxxl", "xxxxl", "xxs", "xxxs", "zzz"])
 _REPEAT3 = re.compile(r"(.)\1\1")  # squash() takes the rest of the run: cheaper to scan for
-_DIGIT_RUNS = re.compile(r"\d+")
+_DIGIT_RUNS = re.compile(r"\d\d*")
 _LATIN_WORD = re.compile(rf"\bemj_\w+|[{_LAT_LETTERS}]+(?:'[{_LAT_LETTERS}]*)?")
 
 _DIGIT_LAT = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}

@@ -15,7 +15,7 @@ _CANDIDATE = re.compile(
     rf"|(?:bc1|BC1|ltc1|LTC1)[0-9A-Za-z]{{8,87}}"
     rf"|[{_B58}]{{25,106}})(?![0-9A-Za-z])")
 
-_LONG_TOKEN = re.compile(r"[0-9A-Za-z]{25}")  # every address has 25+ such characters in a row
+_LONG_TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z]{24}")  # every address has 25+ such characters in a row
 
 # base58check version bytes -> chain and address type
 _B58_VERSIONS = {

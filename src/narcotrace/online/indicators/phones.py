@@ -34,10 +34,14 @@ _NOT_PHONE_BEFORE = re.compile(
 # "8 7O7 123 45 67": the letter O (Latin or Cyrillic) for a zero inside a number. Read as 0 for phones
 # only, one character for one, so spans hold; a phone must still validate.
 # "Tel87011234567", "WhatsApp+77011234567": a Latin contact word glued to the number is blanked for phones
-_LATIN_CONTACT_GLUED = re.compile(r"(?<![a-z])(?:tel|phone|whatsapp|wa|call|mob|mobile|nomer)(?=\+?\d)", re.I)
+# (Both start on a character class, with their look-behinds after it, so that the engine skips to candidates
+# in C: the same matches as "(?<![a-z])(?:tel|...)" and "(?<=[\d(])[OoОо]{1,3}...", six times cheaper.)
+_LATIN_CONTACT_GLUED = re.compile(
+    r"[TtPpWwCcMmNn](?i:(?<![a-z].)(?:(?<=t)el|(?<=p)hone|(?<=w)hatsapp|(?<=w)a|(?<=c)all|(?<=m)ob|(?<=m)obile"
+    r"|(?<=n)omer))(?=\+?\d)")
 # One cheap pass for both: a letter right before a digit, "+" or ")"
 _LETTER_GLUED_HINT = re.compile(r"[\d)+](?<=[OoОоA-Za-z][\d)+])")
-_O_FOR_ZERO = re.compile(r"(?<=[\d(])[OoОо]{1,3}(?=[\d)])|(?<=\d[ \-.])[OoОо]{1,2}(?=\d)")
+_O_FOR_ZERO = re.compile(r"[OoОо](?:(?<=[\d(][OoОо])[OoОо]{0,2}(?=[\d)])|(?<=\d[ \-.][OoОо])[OoОо]?(?=\d))")
 # Written the way phones are and prices are not: "+7 ...", "87011234567", "... 123 45 67"
 _PHONE_LAYOUT = re.compile(r"^\+|^[78]\d{10}$|\d{3}[ \-.]?\d{2}[ \-.]\d{2}$")
 _CURRENCY_AFTER = re.compile(r"\s?(?:тг|тенге|₸|kzt|руб|₽|\$|usd|eur|€|сом|сум)", re.I)
