@@ -200,8 +200,16 @@ def test_repeated_texts_give_the_same_results_as_without_the_cache(workspace, tm
     for cache in (0, None):
         for workers in (1, 2):
             out = tmp_path / f"out-{cache}-{workers}.jsonl"
-            scan_paths(workspace, [src], out=out, workers=workers, batch_size=5, show_progress=False,
-                       result_cache_bytes=cache)
+            report = scan_paths(workspace, [src], out=out, workers=workers, batch_size=5, show_progress=False,
+                                result_cache_bytes=cache)
+            # with the cache, each process analyses each of the 4 texts once; without, each batch its own
+            per_batch = sum(len({r["text"] for r in rows[i:i + 5]}) for i in range(0, len(rows), 5))
+            if cache == 0:
+                assert report.analysed == per_batch
+            else:
+                assert 4 <= report.analysed <= 4 * workers
+                assert "repeated a text already classified" in "\n".join(report.render())
+            assert report.stored == len(rows)
             outs[cache, workers] = out.read_bytes()
             stored = workspace.con.execute(
                 "SELECT p.post_id, p.label, p.score, p.explanation::VARCHAR, count(i.value) FROM posts p "

@@ -92,6 +92,7 @@ class ScanReport:
     counts: Counter = field(default_factory=Counter)  # posts by label
     indicators: Counter = field(default_factory=Counter)  # indicators by kind
     quarantined: int = 0
+    analysed: int = 0  # posts analysed and classified; the rest repeated a text already classified
     model_version: str = ""
     out: Path | None = None
 
@@ -101,6 +102,9 @@ class ScanReport:
             f"{self.counts.get(k, 0):,} {k}" for k in ("sale", "recruitment", "none")))
         if self.indicators:
             lines.append("indicators: " + ", ".join(f"{n:,} {k}" for k, n in sorted(self.indicators.items())))
+        if self.analysed < self.stored:
+            lines.append(f"analysed {self.analysed:,} posts; {self.stored - self.analysed:,} repeated a text already "
+                         "classified and reused its result")
         lines.append(f"read {self.read.read:,} = {self.stored:,} stored + {self.quarantined:,} quarantined"
                      f" (model {self.model_version})")
         if self.out:
@@ -250,7 +254,9 @@ def _process(batch: list[tuple]) -> dict:
     for key, k in todo.items():
         cache.put(key, computed[k])
     found = [computed[s] if type(s) is int else s for s in slots]
-    return _columns(batch, found)
+    out = _columns(batch, found)
+    out["analysed"] = len(fresh)
+    return out
 
 
 def _columns(batch: list[tuple], found: list[_Result]) -> dict:
@@ -495,6 +501,7 @@ class _Writer:
         self._chars += result.get("chars", 0)
         report = self.report
         report.stored += n
+        report.analysed += result.get("analysed", n)
         report.counts.update(c["label"])
         report.indicators.update(ic["kind"])
         if self._rows >= FLUSH_POSTS or self._chars >= FLUSH_CHARS:
