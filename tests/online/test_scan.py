@@ -251,3 +251,28 @@ def test_the_result_cache_stays_within_its_bytes():
     again = scan._process(posts[:200])  # what is still cached and what is not: the same answers
     assert again["lines"] == first["lines"]
     assert cache.hits > 0
+
+
+def test_a_pooled_scan_leaves_the_model_to_the_workers_and_stores_its_version(tmp_path):
+    # the main process reads the shipped model's version from its card instead of loading scikit-learn and
+    # the coefficients (~125 MiB): only the workers need them; the rows carry the version the workers loaded
+    import subprocess
+    import sys
+
+    src = write_jsonl(tmp_path / "p.jsonl", [dict(p, id=f"{p['id']}-{i}") for i in range(3) for p in POSTS])
+    code = f"""
+import sys
+from pathlib import Path
+from narcotrace.workspace import Workspace
+from narcotrace.online.scan import scan_paths
+from narcotrace.online.classify import shipped_model_path
+if __name__ == "__main__":
+    ws = Workspace.open(Path({str(tmp_path / 'ws')!r}))
+    report = scan_paths(ws, [{str(src)!r}], workers=2, batch_size=4, show_progress=False)
+    versions = ws.con.execute("SELECT DISTINCT model_version FROM posts").fetchall()
+    print("sklearn" in sys.modules, report.stored, versions == [(report.model_version,)],
+          shipped_model_path().stem.endswith(report.model_version))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "12", "True", "True"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import multiprocessing as mp
 import os
 import pickle
@@ -26,7 +27,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
-from narcotrace.online.classify import PostClassifier, analyse_batch, load_model
+from narcotrace.online.classify import PostClassifier, analyse_batch, load_model, shipped_model_path
 from narcotrace.online.indicators import EXTRACTOR_VERSION, as_contract
 from narcotrace.online.lexicon import Lexicon
 from narcotrace.online.sources import Quarantined, RawPost, ReadReport, read_posts
@@ -256,6 +257,7 @@ def _process(batch: list[tuple]) -> dict:
     found = [computed[s] if type(s) is int else s for s in slots]
     out = _columns(batch, found)
     out["analysed"] = len(fresh)
+    out["model_version"] = _STATE["model"].version
     return out
 
 
@@ -299,15 +301,15 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
         from narcotrace.errors import UserError
 
         raise UserError(f"--threshold {threshold}: give a probability between 0 and 1")
-    model = load_model(model_path)
+    version = _model_version(model_path)
     lex_paths = [str(p) for p in lexicons]
     Lexicon.load([Path(p) for p in lex_paths])  # validate users' lexicons before reading anything
-    report = ScanReport(read_report, model_version=model.version, out=Path(out) if out else None)
+    report = ScanReport(read_report, model_version=version, out=Path(out) if out else None)
     out_f = open(out, "wb") if out else None
     scanned_at = utcnow()
     batches = _batches(stream, batch_size, ws, report)
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    writer = _Writer(ws, model.version, scanned_at, report)
+    writer = _Writer(ws, version, scanned_at, report)
     try:
         with progress() as bar, _relaxed_gc():
             task = bar.add_task("scanning posts", total=None) if show_progress else None
@@ -326,10 +328,25 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
             ws.con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")  # the workspace's, as opened
     ws.audit("scan", ", ".join(str(p) for p in paths)[:500], {
         "format": fmt, "read": read_report.read, "stored": report.stored, "quarantined": report.quarantined,
-        "labels": dict(report.counts), "model_version": model.version, "extractor_version": EXTRACTOR_VERSION,
+        "labels": dict(report.counts), "model_version": report.model_version, "extractor_version": EXTRACTOR_VERSION,
         "out": str(out) if out else None, "lexicons": lex_paths, "threshold": threshold,
     })
     return report
+
+
+def _model_version(model_path: str | Path | None) -> str:
+    """The version of the model a scan will use. A user's --model is loaded here, so that a bad file fails
+    before anything is read; the shipped model's version is read from its card: loading it would cost the
+    main process ~125 MiB (scikit-learn and the coefficients) that only the workers need. The workers report
+    the version they loaded with every batch, and the stored rows carry theirs."""
+    if model_path is None:
+        try:
+            card = json.loads(shipped_model_path().with_suffix(".json").read_text(encoding="utf-8"))
+            if isinstance(card.get("version"), str) and card["version"]:
+                return card["version"]
+        except (OSError, ValueError):
+            pass
+    return load_model(model_path).version
 
 
 def _batches(stream: Iterable[RawPost | Quarantined], size: int, ws, report: ScanReport) -> Iterator[list[RawPost]]:
@@ -488,7 +505,7 @@ class _Writer:
             "label": c["label"],
             "categories": c["categories"],
             "explanation": c["explanation"],
-            "model_version": pa.repeat(self.model_version, n),
+            "model_version": pa.repeat(result.get("model_version", self.model_version), n),
             "scanned_at": pa.repeat(pa.scalar(self.scanned_at, pa.timestamp("us")), n),
         }
         self._posts.append(pa.table(data, schema=_POSTS_SCHEMA))
@@ -502,6 +519,7 @@ class _Writer:
         report = self.report
         report.stored += n
         report.analysed += result.get("analysed", n)
+        report.model_version = result.get("model_version", report.model_version)
         report.counts.update(c["label"])
         report.indicators.update(ic["kind"])
         if self._rows >= FLUSH_POSTS or self._chars >= FLUSH_CHARS:
