@@ -104,8 +104,8 @@ class ScanReport:
         if self.indicators:
             lines.append("indicators: " + ", ".join(f"{n:,} {k}" for k, n in sorted(self.indicators.items())))
         if self.analysed < self.stored:
-            lines.append(f"analysed {self.analysed:,} posts; {self.stored - self.analysed:,} repeated a text already "
-                         "classified and reused its result")
+            lines.append(f"analysed {self.analysed:,} posts; {self.stored - self.analysed:,} repeated a text "
+                         "already classified and reused its result")
         lines.append(f"read {self.read.read:,} = {self.stored:,} stored + {self.quarantined:,} quarantined"
                      f" (model {self.model_version})")
         if self.out:
@@ -217,7 +217,8 @@ def _classify(batch: Sequence[tuple]) -> list[_Result]:
     for (_id, _src, text, _e, _l), a, r, lang in zip(batch, analyses, results, langs):
         expl = orjson.dumps(r.explanation)  # serialised once: column and --out line
         inds = tuple((i.kind, i.value, i.canonical_id, i.chain, i.start, i.end,
-                      orjson.dumps(i.details, default=str).decode() if i.details else None) for i in a.indicators)
+                      orjson.dumps(i.details, default=str).decode() if i.details else None)
+                     for i in a.indicators)
         tail = orjson.dumps({"score": round(r.score, 6), "label": r.label, "categories": r.categories,
                              "indicators": as_contract(a.indicators)})
         tail = b"," + tail[1:-1] + b',"explanation":'
@@ -313,7 +314,8 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
     try:
         with progress() as bar, _relaxed_gc():
             task = bar.add_task("scanning posts", total=None) if show_progress else None
-            for posts, result in _run(batches, model_path, lex_paths, threshold, n_workers, result_cache_bytes):
+            results = _run(batches, model_path, lex_paths, threshold, n_workers, result_cache_bytes)
+            for posts, result in results:
                 writer.add(posts, result)
                 if out_f is not None:
                     out_f.write(result["lines"])
@@ -328,8 +330,9 @@ def scan_paths(ws, paths: Sequence[str | Path], fmt: str = "auto", out: str | Pa
             ws.con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")  # the workspace's, as opened
     ws.audit("scan", ", ".join(str(p) for p in paths)[:500], {
         "format": fmt, "read": read_report.read, "stored": report.stored, "quarantined": report.quarantined,
-        "labels": dict(report.counts), "model_version": report.model_version, "extractor_version": EXTRACTOR_VERSION,
-        "out": str(out) if out else None, "lexicons": lex_paths, "threshold": threshold,
+        "labels": dict(report.counts), "model_version": report.model_version,
+        "extractor_version": EXTRACTOR_VERSION, "out": str(out) if out else None, "lexicons": lex_paths,
+        "threshold": threshold,
     })
     return report
 

@@ -37,8 +37,8 @@ _NOT_PHONE_BEFORE = re.compile(
 # (Both start on a character class, with their look-behinds after it, so that the engine skips to candidates
 # in C: the same matches as "(?<![a-z])(?:tel|...)" and "(?<=[\d(])[OoОо]{1,3}...", six times cheaper.)
 _LATIN_CONTACT_GLUED = re.compile(
-    r"[TtPpWwCcMmNn](?i:(?<![a-z].)(?:(?<=t)el|(?<=p)hone|(?<=w)hatsapp|(?<=w)a|(?<=c)all|(?<=m)ob|(?<=m)obile"
-    r"|(?<=n)omer))(?=\+?\d)")
+    r"[TtPpWwCcMmNn](?i:(?<![a-z].)(?:(?<=t)el|(?<=p)hone|(?<=w)hatsapp|(?<=w)a|(?<=c)all|(?<=m)ob"
+    r"|(?<=m)obile|(?<=n)omer))(?=\+?\d)")
 # One cheap pass for both: a letter right before a digit, "+" or ")"
 _LETTER_GLUED_HINT = re.compile(r"[\d)+](?<=[OoОоA-Za-z][\d)+])")
 _O_FOR_ZERO = re.compile(r"[OoОо](?:(?<=[\d(][OoОо])[OoОо]{0,2}(?=[\d)])|(?<=\d[ \-.][OoОо])[OoОо]?(?=\d))")
