@@ -238,6 +238,9 @@ def main() -> None:
         size = posts.stat().st_size
         print(f"input: {args.posts:,} posts ({distinct:,} distinct texts, the rest repeated with fresh ids), "
               f"{size / 2**20:.1f} MiB, {avg:.0f} characters per post on average")
+        if distinct < args.posts and args.result_cache != 0:
+            print(f"  note: each text comes {args.posts / distinct:,.1f} times on average and scan's result cache "
+                  "serves the repeats; --distinct (or --result-cache 0) measures the analysis itself")
         mon = Monitor()
         mon.start()
         ws = Workspace.open(tmp / "ws")
