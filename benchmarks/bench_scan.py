@@ -8,7 +8,8 @@ Posts are the simulator's (--worlds worlds generated from --seed on, about 3,300
 with fresh ids up to --posts), so their length and mix are those of short Telegram posts, and texts repeat as
 reposted adverts do in real streams. Each scan process caches results by text (`scan.RESULT_CACHE_BYTES`), so
 a repeat costs a look-up: for the analysis's own speed, run with --distinct (every post gets its own hashtag,
-so no two texts are equal) or --result-cache 0. Prints wall time, CPU time, posts/s, peak RSS of the scan
+so no two texts are equal) or --result-cache 0; --distinct-share 0.5 tags half the posts (spread evenly),
+for a stream in which about half the posts repeat an earlier text. Prints wall time, CPU time, posts/s, peak RSS of the scan
 process plus its workers, and the baseline's posts/s on a sample.
 """
 
@@ -36,11 +37,9 @@ def _tag(i: int) -> str:
     return out
 
 
-def make_posts(path: Path, n: int, seed: int, tmp: Path, worlds: int = 4,
-               distinct: bool = False) -> tuple[float, int]:
-    """n posts drawn in turn from `worlds` simulated worlds (seeds seed, seed+1, ...); returns the mean
-    length and the number of distinct texts (the rest are repeats with fresh ids, unless `distinct`: then
-    every post ends with its own hashtag)."""
+def make_posts(path: Path, n: int, seed: int, tmp: Path, worlds: int = 4, distinct_share: float = 0.0) -> None:
+    """n posts drawn in turn from `worlds` simulated worlds (seeds seed, seed+1, ...), repeated with fresh ids;
+    a `distinct_share` of them (spread evenly) end with their own hashtag, so their texts occur once."""
     texts: list[str] = []
     for k in range(worlds):
         world = tmp / f"world{k}"
@@ -50,11 +49,9 @@ def make_posts(path: Path, n: int, seed: int, tmp: Path, worlds: int = 4,
     texts = list(dict.fromkeys(texts))
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n):
-            text = texts[i % len(texts)] + (f" #{_tag(i)}" if distinct else "")
+            tagged = distinct_share >= 1.0 or (i * 0.6180339887498949) % 1.0 < distinct_share
+            text = texts[i % len(texts)] + (f" #{_tag(i)}" if tagged else "")
             f.write(json.dumps({"id": f"b{i:08d}", "text": text}, ensure_ascii=False) + "\n")
-    if distinct:
-        return sum(len(texts[i % len(texts)]) + 2 + len(_tag(i)) for i in range(n)) / n, n
-    return sum(len(t) for t in texts) / len(texts), min(n, len(texts))
 
 
 _INPUT_STATS = """
@@ -214,6 +211,8 @@ def main() -> None:
     ap.add_argument("--input", type=Path, help="posts file to reuse (written here first if missing)")
     ap.add_argument("--worlds", type=int, default=4, help="simulated worlds the posts come from (more: fewer repeats)")
     ap.add_argument("--distinct", action="store_true", help="no two posts share a text (each gets a hashtag)")
+    ap.add_argument("--distinct-share", type=float, default=0.0,
+                    help="share of the posts that get their own hashtag, so that their texts occur once")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=None, help="posts per worker task (default: scan's)")
     ap.add_argument("--result-cache", type=float, default=None,
@@ -228,13 +227,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_:
         tmp = Path(tmp_)
         posts = args.input or tmp / "posts.jsonl"
-        if posts.is_file():
-            # counted in a child process: a million texts read here would stay in this process's heap and
-            # count towards the scan's peak memory
-            avg, distinct, args.posts = json.loads(subprocess.run(
-                [sys.executable, "-c", _INPUT_STATS, str(posts)], check=True, capture_output=True, text=True).stdout)
-        else:
-            avg, distinct = make_posts(posts, args.posts, args.seed, tmp, args.worlds, args.distinct)
+        if not posts.is_file():
+            make_posts(posts, args.posts, args.seed, tmp, args.worlds, 1.0 if args.distinct else args.distinct_share)
+        # counted in a child process: a million texts read here would stay in this process's heap and count
+        # towards the scan's peak memory
+        avg, distinct, args.posts = json.loads(subprocess.run(
+            [sys.executable, "-c", _INPUT_STATS, str(posts)], check=True, capture_output=True, text=True).stdout)
         size = posts.stat().st_size
         print(f"input: {args.posts:,} posts ({distinct:,} distinct texts, the rest repeated with fresh ids), "
               f"{size / 2**20:.1f} MiB, {avg:.0f} characters per post on average")
