@@ -9,8 +9,8 @@ with fresh ids up to --posts), so their length and mix are those of short Telegr
 reposted adverts do in real streams. Each scan process caches results by text (`scan.RESULT_CACHE_BYTES`), so
 a repeat costs a look-up: for the analysis's own speed, run with --distinct (every post gets its own hashtag,
 so no two texts are equal) or --result-cache 0; --distinct-share 0.5 tags half the posts (spread evenly),
-for a stream in which about half the posts repeat an earlier text. Prints wall time, CPU time, posts/s, peak RSS of the scan
-process plus its workers, and the baseline's posts/s on a sample.
+for a stream in which about half the posts repeat an earlier text. Prints wall time, CPU time, posts/s, peak
+memory of the scan process plus its workers, and the baseline's posts/s on a sample.
 """
 
 from __future__ import annotations

@@ -105,12 +105,9 @@ def analyse_batch(texts: Sequence[str], lexicon: Lexicon, entities: Sequence[lis
     """
     norms = [normalize(t) for t in texts]
     matches = [lexicon.match(n) for n in norms]
-    if entities is None and links is None:
-        inds = [extract(t) for t in texts]
-    else:
-        ents = entities if entities is not None else [None] * len(texts)
-        lnks = links if links is not None else [None] * len(texts)
-        inds = [extract(t, entities=e or None, links=ln or None) for t, e, ln in zip(texts, ents, lnks)]
+    ents = entities if entities is not None else [None] * len(texts)
+    lnks = links if links is not None else [None] * len(texts)
+    inds = [extract(t, entities=e or None, links=ln or None) for t, e, ln in zip(texts, ents, lnks)]
     return [Analysis(t, n, m, i) for t, n, m, i in zip(texts, norms, matches, inds)]
 
 

@@ -111,6 +111,8 @@ _LAT_SET = frozenset(chr(c) for c in range(0x20, 0x250) if chr(c).isalpha() and 
 # Runs of characters outside ASCII and Cyrillic. (A letter before a combining mark belongs to the run too,
 # "и" + U+0306 is "й"; exotic() adds it, since a pattern that could start on any letter would make the
 # engine try every position instead of skipping to the next exotic character.)
+# Patterns run over whole texts begin with a single character class ("XX*" for "X+", "XX{2}" for "X{3}"):
+# CPython's engine then skips to candidate characters in C instead of trying the pattern at every position.
 _EXOTIC = re.compile(r"[^\x00-\x7f\u0400-\u04ff][^\x00-\x7f\u0400-\u04ff]*")
 _EXOTIC_CHECK = re.compile(r"[^\x00-\x7f\u0400-\u04ff]")
 # Kazakh Latin (2018/2021 alphabets: ä ǵ ı ń ó ú ý ş ...) and other accented Latin letters fold to their base

@@ -20,6 +20,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -214,7 +215,7 @@ def _classify(batch: Sequence[tuple]) -> list[_Result]:
     results = model.classify(analyses, threshold=_STATE["threshold"])
     langs = guess_langs([a.norm.text for a in analyses])
     out = []
-    for (_id, _src, text, _e, _l), a, r, lang in zip(batch, analyses, results, langs):
+    for a, r, lang in zip(analyses, results, langs):
         expl = orjson.dumps(r.explanation)  # serialised once: column and --out line
         inds = tuple((i.kind, i.value, i.canonical_id, i.chain, i.start, i.end,
                       orjson.dumps(i.details, default=str).decode() if i.details else None)
@@ -386,12 +387,11 @@ def _run(batches: Iterator[list[RawPost]], model_path, lexicons: list[str], thre
     if first is None:
         return
     second = next(batches, None)
+    initargs = (str(model_path) if model_path else None, lexicons, threshold)
     if second is None or n_workers <= 1:
-        _init(str(model_path) if model_path else None, lexicons, threshold, cache_bytes=cache_bytes)
+        _init(*initargs, cache_bytes=cache_bytes)
         try:
-            for b in (first, second) if second is not None else (first,):
-                yield b, _process(_payload(b))
-            for b in batches:
+            for b in chain((first,) if second is None else (first, second), batches):
                 yield b, _process(_payload(b))
         finally:
             _STATE["cache"] = _ResultCache(0)  # a long-lived process (the API) does not keep the results
@@ -403,8 +403,7 @@ def _run(batches: Iterator[list[RawPost]], model_path, lexicons: list[str], thre
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(n_workers, mp_context=_worker_context(), initializer=_init,
-                               initargs=(str(model_path) if model_path else None, lexicons, threshold, True,
-                                         cache_bytes))
+                               initargs=(*initargs, True, cache_bytes))
     pending: deque = deque()
     try:
         pending.append((first, pool.submit(_process, _payload(first))))
