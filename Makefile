@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup demo test bench lint
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml setup.py scripts/setup.sh src/narcotrace/_textcore.c
 	bash scripts/setup.sh
 	touch $(STAMP)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from narcotrace.textcore import KERNELS
+
 _U64 = np.uint64
 _B = 0x100000001B3  # FNV prime: odd, so invertible modulo 2**64
 _B_INV = pow(_B, -1, 2**64)
@@ -92,6 +94,26 @@ class Hashed:
 def hash_batch(texts: list[str], n_char: int, n_word: int, char_range: tuple[int, int] = (2, 5),
                word_range: tuple[int, int] = (1, 2)) -> Hashed:
     """Hash the char_wb and word n-grams of `texts` into `n_char` / `n_word` buckets."""
+    if KERNELS is not None:
+        return _hash_batch_c(texts, n_char, n_word, char_range, word_range)
+    return hash_batch_numpy(texts, n_char, n_word, char_range, word_range)
+
+
+def _hash_batch_c(texts: list[str], n_char: int, n_word: int, char_range: tuple[int, int],
+                  word_range: tuple[int, int]) -> Hashed:
+    """`hash_batch_numpy` in one C pass (`_textcore.hash_ngrams`): the same arrays, in the same order."""
+    assert KERNELS is not None
+    (cd, cc, cs, ct, wd, wc, ws, we, wt, td, ts, te) = KERNELS.hash_ngrams(
+        list(texts), n_char, n_word, char_range[0], char_range[1], word_range[0], word_range[1])
+    i32, i64 = np.int32, np.int64
+    f = np.frombuffer
+    return Hashed(len(texts), f(cd, i32), f(cc, i64), f(cs, i64), f(wd, i32), f(wc, i64), f(ws, i64), f(we, i64),
+                  f(td, i32), f(ts, i64), f(te, i64), f(ct, i64), f(wt, i64))
+
+
+def hash_batch_numpy(texts: list[str], n_char: int, n_word: int, char_range: tuple[int, int] = (2, 5),
+                     word_range: tuple[int, int] = (1, 2)) -> Hashed:
+    """The reference implementation of `hash_batch` in NumPy (used when the C kernels are not built)."""
     n_docs = len(texts)
     # Each doc becomes " text " and docs are joined by NUL, so padding spaces mark word edges and no
     # n-gram spans two docs.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from array import array
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,7 @@ import yaml
 
 from narcotrace.errors import UserError
 from narcotrace.online.normalize import Normalized
+from narcotrace.textcore import KERNELS
 
 BUNDLED = ("ru.yaml", "kk.yaml", "en.yaml", "emoji.yaml")
 KINDS = ("drug", "sale", "delivery", "recruitment", "payment", "contact", "price", "emoji", "negative_context")
@@ -115,6 +117,8 @@ class Lexicon:
                     _insert(self._trie, _tokens(variant), (t, True))
         trie_rx = _emit_top(self._trie)
         self._rx = re.compile(trie_rx) if trie_rx else None
+        # The same trie for the C matcher, which follows the regex's branches in the regex's order
+        self._ctrie = KERNELS.trie_compile(*_flatten(self._trie)) if KERNELS is not None and trie_rx else None
         # One pattern per regex term, so each starts on its own first character class, which the engine
         # scans for in C (an alternation of them would try every branch at every position). Terms that
         # start with the same number prefix (the bundled prices) share one pattern behind that prefix:
@@ -150,8 +154,13 @@ class Lexicon:
         text = norm.text
         if self._rx is not None:
             cache = self._resolved
-            for m in self._rx.finditer(text):
-                surface = m.group()
+            if self._ctrie is not None:
+                flat = KERNELS.trie_spans(self._ctrie, text)
+                spans = zip(flat[::2], flat[1::2])
+            else:
+                spans = (m.span() for m in self._rx.finditer(text))
+            for start, end in spans:
+                surface = text[start:end]
                 found = cache.get(surface)
                 if found is None:
                     found = _resolve(self._trie, surface)
@@ -162,10 +171,9 @@ class Lexicon:
                     cache[surface] = found
                 t, via_translit = found
                 # a handle or link that spells a word in Latin ("@otzyv_mix") is a name, not evasion
-                if via_translit and "_" not in surface and (m.start() == 0 or text[m.start() - 1] not in "@/._"):
+                if via_translit and "_" not in surface and (start == 0 or text[start - 1] not in "@/._"):
                     norm.flags.add("translit")
-                out.append(LexMatch(t.label, t.kind, t.category, t.weight, m.start(), m.end(), t.lang,
-                                    via_translit))
+                out.append(LexMatch(t.label, t.kind, t.category, t.weight, start, end, t.lang, via_translit))
         if self._regex_rxs:
             n_words = len(out)
             for rx, term in self._regex_rxs:
@@ -346,6 +354,49 @@ def _emit_top(trie: dict) -> str:
     # table only at word starts (twice as fast as one branch per first letter with the check inside).
     alts = [re.escape(k) + _emit(v) for k, v in trie.items() if not k.startswith("\x00")]
     return r"(?<!\w)(?:" + "|".join(alts) + ")" if alts else ""
+
+
+# How a node of the C matcher may end (_textcore.c): "(?!\w)", or anywhere (the end after a "*")
+_T_END, _T_END_ANY = 3, 4
+
+
+def _flatten(trie: dict) -> tuple[bytes, bytes]:
+    """The trie as the C matcher's arrays (after `_emit_top`, which marks the ends after a `*`).
+
+    Per node: offset and count of its literal children, its white-space child, its `*` child (-1: none) and
+    how it may end (-1: it may not); per literal child, sorted by character: (character, child). `_emit`
+    puts a node's literal children first, then white space, then `*`, then the end, and the C matcher tries
+    them in that order, so it finds what the regular expression finds.
+    """
+    order: list[dict] = []
+    index: dict[int, int] = {}
+
+    def number(node: dict) -> int:
+        if id(node) not in index:
+            index[id(node)] = len(order)
+            order.append(node)
+        return index[id(node)]
+
+    number(trie)
+    nodes: list[int] = []
+    lits: list[int] = []
+    k = 0
+    while k < len(order):  # children are numbered as their parents are written
+        node = order[k]
+        children = sorted((ord(c), v) for c, v in node.items() if not c.startswith("\x00"))
+        nodes.append(len(lits) // 2)
+        nodes.append(len(children))
+        for ch, child in children:
+            lits += [ch, number(child)]
+        nodes.append(number(node[_SPACE]) if _SPACE in node else -1)
+        nodes.append(number(node[_STAR]) if _STAR in node else -1)
+        has_alts = bool(children) or _SPACE in node or _STAR in node
+        if _END in node:
+            nodes.append(_T_END_ANY if node.get("\x00star_end") else _T_END)
+        else:
+            nodes.append(-1 if has_alts else _T_END_ANY)  # (a node without alternatives emits "": it matches)
+        k += 1
+    return array("i", nodes).tobytes(), array("i", lits).tobytes()
 
 
 def _resolve(trie: dict, surface: str) -> tuple[Term, bool] | None:

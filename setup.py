@@ -1,0 +1,10 @@
+"""Build the optional compiled text kernels (narcotrace._textcore); everything else is in pyproject.toml.
+
+The extension is optional: where no C compiler is found, narcotrace installs without it and runs the same
+NumPy and regular-expression code it would otherwise replace (same results, slower `scan`).
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("narcotrace._textcore", ["src/narcotrace/_textcore.c"], optional=True,
+                             extra_compile_args=["-O2"])])

@@ -1,0 +1,472 @@
+/* narcotrace._textcore: the two text kernels of `scan` that are pure loops over code points.
+ *
+ * - hash_ngrams: the hashed char_wb and word n-grams of a batch of texts, with their positions, the same
+ *   values in the same order as the NumPy version in narcotrace/online/ngrams.py (which stays as the
+ *   reference and the fallback when this module is not built).
+ * - trie_spans: the lexicon's trie matched left to right, with exactly the semantics of the regular
+ *   expression that narcotrace/online/lexicon builds from the same trie (tried in the same order, with
+ *   the same backtracking), so the matches are the regex's own.
+ *
+ * Character classes are CPython's own: str.isspace() is Py_UNICODE_ISSPACE and the regex engine's \w is
+ * Py_UNICODE_ISALNUM or "_", \s is Py_UNICODE_ISSPACE.
+ *
+ * Results are returned as bytes of native integers, which Python wraps with numpy.frombuffer, so this
+ * module needs only the Python headers to build.
+ *
+ * ABI_VERSION is checked by the Python side: bump it whenever a function's arguments or results change,
+ * so that a stale build is never used.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ABI_VERSION 1
+
+static const uint64_t B = 0x100000001B3ULL; /* FNV prime, as in ngrams.py */
+
+static inline uint64_t fmix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline int64_t bucket(uint64_t h, uint64_t n) {
+    if ((n & (n - 1)) == 0) return (int64_t)(h & (n - 1));
+    return (int64_t)(h % n);
+}
+
+#define PUSH(buf, type, value) (((type *)(buf).data)[(buf).len++] = (type)(value))
+
+
+/* Scratch space kept between calls (the GIL is held throughout): a fresh allocation per batch would
+ * cost more in page faults than the hashing itself. */
+typedef struct {
+    void *p;
+    size_t cap;
+} Scratch;
+
+static void *scratch(Scratch *s, size_t bytes) {
+    if (bytes == 0) bytes = 1;
+    if (bytes > s->cap) {
+        size_t cap = bytes + bytes / 4;
+        void *p = realloc(s->p, cap);
+        if (p == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        s->p = p;
+        s->cap = cap;
+    }
+    return s->p;
+}
+
+static Scratch S_c, S_h, S_sp, S_wd, S_doc, S_tok, S_nnul, S_nsp, S_dstart, S_wh, S_ws, S_we;
+/* An output array written straight into a bytes object of the size it needs (or a bound, cut at the end). */
+typedef struct {
+    PyObject *bytes;
+    char *data;
+    Py_ssize_t len, item;
+} Out;
+
+static int out_new(Out *o, Py_ssize_t item, Py_ssize_t cap) {
+    o->bytes = PyBytes_FromStringAndSize(NULL, cap * item);
+    if (o->bytes == NULL) return -1;
+    o->data = PyBytes_AS_STRING(o->bytes);
+    o->len = 0;
+    o->item = item;
+    return 0;
+}
+
+static int out_finish(Out *o) {
+    /* the word outputs were sized for unigrams and bigrams; the char outputs exactly */
+    if (o->len * o->item == PyBytes_GET_SIZE(o->bytes)) return 0;
+    return _PyBytes_Resize(&o->bytes, o->len * o->item);
+}
+
+/* hash_ngrams(texts, n_char, n_word, char_lo, char_hi, word_lo, word_hi) ->
+ *   (char_doc i32, char_col i64, char_start i64, char_tok i64,
+ *    word_doc i32, word_col i64, word_start i64, word_end i64, word_tok i64,
+ *    tok_doc i32, tok_start i64, tok_end i64)  each as bytes */
+static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *texts;
+    unsigned long long n_char, n_word;
+    int lo, hi, wlo, whi;
+    if (!PyArg_ParseTuple(args, "O!KKiiii", &PyList_Type, &texts, &n_char, &n_word, &lo, &hi, &wlo, &whi))
+        return NULL;
+    if (n_char == 0 || n_word == 0 || lo < 1 || hi < lo || hi > 64) {
+        PyErr_SetString(PyExc_ValueError, "hash_ngrams: bad feature sizes or n-gram range");
+        return NULL;
+    }
+    Py_ssize_t n_docs = PyList_GET_SIZE(texts);
+    Py_ssize_t L = n_docs > 0 ? n_docs - 1 : 0;
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        PyObject *t = PyList_GET_ITEM(texts, d);
+        if (!PyUnicode_Check(t)) {
+            PyErr_SetString(PyExc_TypeError, "hash_ngrams: texts must be str");
+            return NULL;
+        }
+        L += PyUnicode_GET_LENGTH(t) + 2;
+    }
+    size_t Lz = (size_t)L + 1;
+    uint64_t *c = (uint64_t *)scratch(&S_c, Lz * 8);
+    uint64_t *h = (uint64_t *)scratch(&S_h, Lz * 8);
+    uint8_t *sp = (uint8_t *)scratch(&S_sp, Lz);
+    uint8_t *wd = (uint8_t *)scratch(&S_wd, Lz);
+    int32_t *doc_of = (int32_t *)scratch(&S_doc, Lz * 4);
+    int64_t *tok_at = (int64_t *)scratch(&S_tok, Lz * 8);
+    int64_t *next_nul = (int64_t *)scratch(&S_nnul, Lz * 8);
+    int64_t *next_sp = (int64_t *)scratch(&S_nsp, Lz * 8);
+    int64_t *doc_start = (int64_t *)scratch(&S_dstart, (size_t)(n_docs + 1) * 8);
+    if (!c || !h || !sp || !wd || !doc_of || !tok_at || !next_nul || !next_sp || !doc_start) return NULL;
+    /* the batch as one array: " text " per doc, docs joined by NUL; the NUL after a doc is that doc's
+       (as in the NumPy version, which repeats each doc's index over its length + 1) */
+    Py_ssize_t p = 0, n_tok = 0, n_wstart = 0;
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        PyObject *t = PyList_GET_ITEM(texts, d);
+        int kind = PyUnicode_KIND(t);
+        const void *data = PyUnicode_DATA(t);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(t);
+        if (d) {
+            c[p] = 0; sp[p] = 0; wd[p] = 0; doc_of[p] = (int32_t)(d - 1); p++;
+        }
+        doc_start[d] = p;
+        c[p] = 32; sp[p] = 1; wd[p] = 0; doc_of[p] = (int32_t)d; p++;
+        for (Py_ssize_t i = 0; i < n; i++, p++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            uint8_t s_, w_;
+            if (ch < 0x80) {
+                s_ = (uint8_t)(ch != 0 && Py_UNICODE_ISSPACE(ch));
+                w_ = (uint8_t)((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                               ch == '_');
+            } else if (ch < 0x10000) {
+                s_ = (uint8_t)Py_UNICODE_ISSPACE(ch);
+                w_ = (uint8_t)(!s_ && Py_UNICODE_ISALNUM(ch));
+            } else {
+                s_ = w_ = 0;
+            }
+            sp[p] = s_;
+            wd[p] = w_;
+            uint64_t v = s_ ? 32 : ch;
+            if (v >= 0x31 && v <= 0x39) v = 0x30;
+            c[p] = v;
+            doc_of[p] = (int32_t)d;
+        }
+        c[p] = 32; sp[p] = 1; wd[p] = 0; doc_of[p] = (int32_t)d; p++;
+    }
+    /* where the next NUL and the next space are, at or after each position */
+    {
+        int64_t nn = L, ns = L;
+        for (Py_ssize_t q = L - 1; q >= 0; q--) {
+            if (c[q] == 0 && !sp[q]) nn = q;
+            if (sp[q]) ns = q;
+            next_nul[q] = nn;
+            next_sp[q] = ns;
+        }
+        next_nul[L] = L;
+        next_sp[L] = L;
+    }
+    /* tokens (whitespace-delimited words) and word starts: counted first, to size the outputs */
+    for (Py_ssize_t q = 0; q < L; q++) {
+        int sep = sp[q] | (c[q] == 0);
+        int sep_prev = q == 0 ? 1 : (sp[q - 1] | (c[q - 1] == 0));
+        n_tok += !sep && sep_prev;
+        n_wstart += wd[q] && (q == 0 || !wd[q - 1]);
+    }
+    Py_ssize_t n_char_max = L * (hi - lo + 1);
+    PyObject *result = NULL;
+    Out O_cd = {0}, O_cc = {0}, O_cs = {0}, O_ct = {0}, O_wd = {0}, O_wc = {0}, O_ws = {0}, O_we = {0},
+        O_wt = {0}, O_td = {0}, O_ts = {0}, O_te = {0};
+    Out *outs[12] = {&O_cd, &O_cc, &O_cs, &O_ct, &O_wd, &O_wc, &O_ws, &O_we, &O_wt, &O_td, &O_ts, &O_te};
+    int64_t *wstart = (int64_t *)scratch(&S_ws, (size_t)(n_wstart + 1) * 8);
+    int64_t *wend = (int64_t *)scratch(&S_we, (size_t)(n_wstart + 1) * 8);
+    uint64_t *wh = (uint64_t *)scratch(&S_wh, (size_t)(n_wstart + 1) * 8);
+    if (!wstart || !wend || !wh) return NULL;
+    /* count the char n-grams first, so that each output is allocated once at its size */
+    n_char_max = 0;
+    for (int n = lo; n <= hi; n++) {
+        for (Py_ssize_t q = 0; q + n <= L; q++)
+            n_char_max += next_nul[q] >= q + n && (n <= 2 || next_sp[q + 1] >= q + n - 1) && !(sp[q] && sp[q + n - 1]);
+    }
+    if (out_new(&O_cd, 4, n_char_max) || out_new(&O_cc, 8, n_char_max) || out_new(&O_cs, 8, n_char_max) ||
+        out_new(&O_ct, 8, n_char_max) || out_new(&O_td, 4, n_tok) || out_new(&O_ts, 8, n_tok) ||
+        out_new(&O_te, 8, n_tok) || out_new(&O_wd, 4, 2 * n_wstart) || out_new(&O_wc, 8, 2 * n_wstart) ||
+        out_new(&O_ws, 8, 2 * n_wstart) || out_new(&O_we, 8, 2 * n_wstart) || out_new(&O_wt, 8, 2 * n_wstart))
+        goto done;
+    {
+        int64_t k = -1;
+        Py_ssize_t iw = 0, ie = 0;
+        for (Py_ssize_t q = 0; q < L; q++) {
+            int sep = sp[q] | (c[q] == 0 && !sp[q]);
+            int sep_prev = q == 0 ? 1 : (sp[q - 1] | (c[q - 1] == 0));
+            int sep_next = q == L - 1 ? 1 : (sp[q + 1] | (c[q + 1] == 0));
+            if (!sep && sep_prev) {
+                PUSH(O_td, int32_t, doc_of[q]);
+                PUSH(O_ts, int64_t, q - doc_start[doc_of[q]] - 1);
+                k++;
+            }
+            if (!sep && sep_next) PUSH(O_te, int64_t, q + 1 - doc_start[doc_of[q]] - 1);
+            tok_at[q] = k;
+            if (wd[q] && (q == 0 || !wd[q - 1])) wstart[iw++] = q;
+            if (wd[q] && (q == L - 1 || !wd[q + 1])) wend[ie++] = q + 1;
+        }
+    }
+    /* char_wb n-grams: no whitespace inside, no NUL anywhere, not all padding */
+    memcpy(h, c, (size_t)L * 8);
+    for (int n = 2; n <= hi; n++) {
+        Py_ssize_t m = L - n + 1;
+        for (Py_ssize_t q = 0; q < m; q++) h[q] = h[q] * B + c[q + n - 1];
+        if (n < lo) continue;
+        uint64_t salt = 0x9E3779B97F4A7C15ULL * (uint64_t)n;
+        int32_t *od = (int32_t *)O_cd.data + O_cd.len;
+        int64_t *oc = (int64_t *)O_cc.data + O_cc.len, *os = (int64_t *)O_cs.data + O_cs.len,
+                *ot = (int64_t *)O_ct.data + O_ct.len;
+        Py_ssize_t k = 0;
+        for (Py_ssize_t q = 0; q < m; q++) {
+            /* no NUL in [q, q + n), no space in [q + 1, q + n - 1), not space at both ends */
+            if (next_nul[q] < q + n) continue;
+            if (n > 2 && next_sp[q + 1] < q + n - 1) continue;
+            if (sp[q] && sp[q + n - 1]) continue;
+            int64_t first = q + sp[q];
+            int32_t d = doc_of[q];
+            od[k] = d;
+            oc[k] = bucket(fmix(h[q] ^ salt), n_char);
+            os[k] = first - doc_start[d] - 1;
+            ot[k] = tok_at[first];
+            k++;
+        }
+        O_cd.len += k; O_cc.len += k; O_cs.len += k; O_ct.len += k;
+    }
+    /* word n-grams: runs of word characters (hash c[s] + c[s+1]*B + ...), and consecutive pairs in a doc */
+    Py_ssize_t nw = n_wstart;
+    for (Py_ssize_t i = 0; i < nw; i++) {
+        uint64_t v = 0, pw = 1;
+        for (int64_t q = wstart[i]; q < wend[i]; q++) {
+            v += c[q] * pw;
+            pw *= B;
+        }
+        wh[i] = v;
+    }
+    if (wlo <= 1) {
+        for (Py_ssize_t i = 0; i < nw; i++) {
+            int32_t d = doc_of[wstart[i]];
+            int64_t off = doc_start[d] + 1;
+            PUSH(O_wd, int32_t, d);
+            PUSH(O_wc, int64_t, bucket(fmix(wh[i] ^ 0x51ED27A1ULL), n_word));
+            PUSH(O_ws, int64_t, wstart[i] - off);
+            PUSH(O_we, int64_t, wend[i] - off);
+            PUSH(O_wt, int64_t, tok_at[wstart[i]]);
+        }
+    }
+    if (whi >= 2) {
+        for (Py_ssize_t i = 0; i + 1 < nw; i++) {
+            int32_t d = doc_of[wstart[i]];
+            if (d != doc_of[wstart[i + 1]]) continue;
+            int64_t off = doc_start[d] + 1;
+            uint64_t bh = fmix((wh[i] * 0x2545F4914F6CDD1DULL + wh[i + 1]) ^ 0xB16B00B5ULL);
+            PUSH(O_wd, int32_t, d);
+            PUSH(O_wc, int64_t, bucket(bh, n_word));
+            PUSH(O_ws, int64_t, wstart[i] - off);
+            PUSH(O_we, int64_t, wend[i + 1] - off);
+            PUSH(O_wt, int64_t, tok_at[wstart[i]]);
+        }
+    }
+    for (int i = 0; i < 12; i++)
+        if (out_finish(outs[i])) goto done;
+    result = PyTuple_New(12);
+    if (result == NULL) goto done;
+    for (int i = 0; i < 12; i++) {
+        PyTuple_SET_ITEM(result, i, outs[i]->bytes);
+        outs[i]->bytes = NULL;
+    }
+done:
+    for (int i = 0; i < 12; i++) Py_XDECREF(outs[i]->bytes);
+    return result;
+}
+
+/* ---- the lexicon trie ------------------------------------------------------------------------------
+ * A compiled trie is two int32 arrays. Per node, 5 values: the offset and count of its literal children
+ * in the second array, its "\s+" child, its "\w*" child (-1: none), and how it may end (-1: it may not;
+ * T_END: where no word character follows, "(?!\w)"; T_END_ANY: anywhere, the end after a "\w*"). Per
+ * literal child, 2 values, sorted by character: (character, child node).
+ *
+ * The regex tries a node's alternatives in this order: the literal children, "\s+" then its child, "\w*"
+ * then its child, the end. Literal children have distinct characters, so at most one of them can match
+ * and their own order does not matter: it is found by binary search.
+ */
+typedef struct {
+    int32_t *nodes; /* 5 per node */
+    int32_t *lits;  /* 2 per literal child */
+    Py_ssize_t n_nodes, n_lits;
+} Trie;
+
+#define T_END 3
+#define T_END_ANY 4
+
+static inline int is_word(Py_UCS4 ch) {
+    if (ch < 0x80) return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+    return Py_UNICODE_ISALNUM(ch);
+}
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+} Text;
+
+static Py_ssize_t trie_match(const Trie *t, const Text *s, int32_t node, Py_ssize_t pos, int depth) {
+    if (depth > 10000) return -2; /* cannot happen with lexicon terms; refuse rather than overflow */
+    const int32_t *no = t->nodes + 5 * (Py_ssize_t)node;
+    Py_ssize_t r;
+    if (no[1] > 0 && pos < s->n) {
+        Py_UCS4 ch = PyUnicode_READ(s->kind, s->data, pos);
+        const int32_t *lits = t->lits + 2 * (Py_ssize_t)no[0];
+        int32_t lo = 0, hi = no[1] - 1;
+        while (lo <= hi) {
+            int32_t mid = (lo + hi) >> 1;
+            Py_UCS4 key = (Py_UCS4)lits[2 * mid];
+            if (key == ch) {
+                r = trie_match(t, s, lits[2 * mid + 1], pos + 1, depth + 1);
+                if (r != -1) return r;
+                break;
+            }
+            if (key < ch) lo = mid + 1;
+            else hi = mid - 1;
+        }
+    }
+    if (no[2] >= 0) { /* \s+ (greedy, then giving back) */
+        Py_ssize_t j = pos;
+        while (j < s->n && Py_UNICODE_ISSPACE(PyUnicode_READ(s->kind, s->data, j))) j++;
+        for (Py_ssize_t q = j; q > pos; q--) {
+            r = trie_match(t, s, no[2], q, depth + 1);
+            if (r != -1) return r;
+        }
+    }
+    if (no[3] >= 0) { /* \w* */
+        Py_ssize_t j = pos;
+        while (j < s->n && is_word(PyUnicode_READ(s->kind, s->data, j))) j++;
+        for (Py_ssize_t q = j; q >= pos; q--) {
+            r = trie_match(t, s, no[3], q, depth + 1);
+            if (r != -1) return r;
+        }
+    }
+    if (no[4] == T_END_ANY) return pos;
+    if (no[4] == T_END && (pos >= s->n || !is_word(PyUnicode_READ(s->kind, s->data, pos)))) return pos;
+    return -1;
+}
+
+static void trie_free(PyObject *capsule) {
+    Trie *t = (Trie *)PyCapsule_GetPointer(capsule, "narcotrace._textcore.Trie");
+    if (t) {
+        free(t->nodes);
+        free(t->lits);
+        free(t);
+    }
+}
+
+/* trie_compile(nodes: bytes, lits: bytes) -> capsule */
+static PyObject *trie_compile(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer nb, lb;
+    if (!PyArg_ParseTuple(args, "y*y*", &nb, &lb)) return NULL;
+    PyObject *out = NULL;
+    Trie *t = NULL;
+    if (nb.len % 20 || lb.len % 8 || nb.len == 0) {
+        PyErr_SetString(PyExc_ValueError, "trie_compile: malformed arrays");
+        goto fail;
+    }
+    t = (Trie *)calloc(1, sizeof(Trie));
+    if (!t) { PyErr_NoMemory(); goto fail; }
+    t->n_nodes = nb.len / 20;
+    t->n_lits = lb.len / 8;
+    t->nodes = (int32_t *)malloc((size_t)nb.len);
+    t->lits = (int32_t *)malloc((size_t)(lb.len > 0 ? lb.len : 1));
+    if (!t->nodes || !t->lits) { PyErr_NoMemory(); goto fail; }
+    memcpy(t->nodes, nb.buf, (size_t)nb.len);
+    memcpy(t->lits, lb.buf, (size_t)lb.len);
+    for (Py_ssize_t i = 0; i < t->n_nodes; i++) {
+        const int32_t *no = t->nodes + 5 * i;
+        int ok = no[0] >= 0 && no[1] >= 0 && (Py_ssize_t)no[0] + no[1] <= t->n_lits && no[2] >= -1 &&
+                 no[2] < t->n_nodes && no[3] >= -1 && no[3] < t->n_nodes &&
+                 (no[4] == -1 || no[4] == T_END || no[4] == T_END_ANY);
+        for (int32_t k = 0; ok && k < no[1]; k++) {
+            const int32_t *l = t->lits + 2 * ((Py_ssize_t)no[0] + k);
+            ok = l[1] >= 0 && l[1] < t->n_nodes && (k == 0 || l[-2] < l[0]);
+        }
+        if (!ok) {
+            PyErr_SetString(PyExc_ValueError, "trie_compile: bad node (children out of range or not sorted)");
+            goto fail;
+        }
+    }
+    out = PyCapsule_New(t, "narcotrace._textcore.Trie", trie_free);
+    if (!out) goto fail;
+    PyBuffer_Release(&nb);
+    PyBuffer_Release(&lb);
+    return out;
+fail:
+    if (t) { free(t->nodes); free(t->lits); free(t); }
+    PyBuffer_Release(&nb);
+    PyBuffer_Release(&lb);
+    return NULL;
+}
+
+/* trie_spans(trie, text) -> [start, end, start, end, ...]: what re.finditer of "(?<!\w)(?:...)" gives */
+static PyObject *trie_spans(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *capsule, *text;
+    if (!PyArg_ParseTuple(args, "OU", &capsule, &text)) return NULL;
+    Trie *t = (Trie *)PyCapsule_GetPointer(capsule, "narcotrace._textcore.Trie");
+    if (!t) return NULL;
+    Text s = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)};
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Py_ssize_t pos = 0;
+    while (pos < s.n) {
+        if (pos > 0 && is_word(PyUnicode_READ(s.kind, s.data, pos - 1))) {
+            pos++;
+            continue;
+        }
+        Py_ssize_t e = trie_match(t, &s, 0, pos, 0);
+        if (e == -2) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_RecursionError, "trie_spans: term too deep");
+            return NULL;
+        }
+        if (e >= 0 && e > pos) {
+            PyObject *a = PyLong_FromSsize_t(pos), *b = PyLong_FromSsize_t(e);
+            if (!a || !b || PyList_Append(out, a) || PyList_Append(out, b)) {
+                Py_XDECREF(a);
+                Py_XDECREF(b);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(a);
+            Py_DECREF(b);
+            pos = e;
+        } else {
+            pos++;
+        }
+    }
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"hash_ngrams", hash_ngrams, METH_VARARGS, "Hashed char_wb and word n-grams of a batch (see ngrams.py)."},
+    {"trie_compile", trie_compile, METH_VARARGS, "Compile a lexicon trie from its flattened arrays."},
+    {"trie_spans", trie_spans, METH_VARARGS, "Spans of the lexicon trie's matches in a text, left to right."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_textcore",
+                                    "Compiled text kernels of narcotrace scan.", -1, methods};
+
+PyMODINIT_FUNC PyInit__textcore(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "ABI_VERSION", ABI_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

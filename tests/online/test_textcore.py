@@ -1,0 +1,143 @@
+"""The compiled text kernels (narcotrace._textcore) give exactly what the reference code gives: the n-gram
+hashes of `ngrams.hash_batch_numpy` and the lexicon regex's matches, on every text of the repo's training
+data and fixtures and on generated texts that stress the edge cases (astral characters, NUL, every kind of
+white space, phrases and `*` endings running into each other)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import narcotrace
+from narcotrace import textcore
+from narcotrace.online import ngrams
+from narcotrace.online.lexicon import Lexicon, _flatten
+from narcotrace.online.normalize import normalize
+
+ROOT = Path(__file__).resolve().parents[2]
+K = textcore.KERNELS
+
+
+def _corpus() -> list[str]:
+    out = []
+    files = sorted((ROOT / "src/narcotrace/online/training").glob("*.jsonl"))
+    files += sorted((ROOT / "tests/fixtures/online").glob("posts*.jsonl"))
+    for f in files:
+        for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("text"), str):
+                out.append(rec["text"])
+    return out
+
+
+CORPUS = _corpus()
+needs_kernels = pytest.mark.skipif(K is None, reason="NARCOTRACE_PURE_PYTHON is set")
+
+
+def test_kernels_are_built_by_the_install():
+    # `make setup` compiles them; a missing build would make `scan` silently slower
+    if os.environ.get("NARCOTRACE_PURE_PYTHON"):
+        pytest.skip("NARCOTRACE_PURE_PYTHON is set")
+    assert K is not None, "narcotrace._textcore is not built: run `make setup` (needs a C compiler)"
+    assert K.ABI_VERSION == textcore.ABI_VERSION
+
+
+def test_a_stale_build_is_not_used(monkeypatch):
+    fake = types.ModuleType("narcotrace._textcore")
+    fake.ABI_VERSION = textcore.ABI_VERSION + 1
+    monkeypatch.setitem(sys.modules, "narcotrace._textcore", fake)
+    monkeypatch.setattr(narcotrace, "_textcore", fake, raising=False)
+    monkeypatch.delenv("NARCOTRACE_PURE_PYTHON", raising=False)
+    with pytest.warns(RuntimeWarning, match="stale build"):
+        assert textcore._load() is None
+
+
+def test_the_environment_variable_turns_the_kernels_off(monkeypatch):
+    monkeypatch.setenv("NARCOTRACE_PURE_PYTHON", "1")
+    assert textcore._load() is None
+
+
+def _fuzz(seed: int, n: int, alphabet: list[str], longest: int) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, longest))) for _ in range(n)]
+
+
+def _same_hashes(texts: list[str], n_char: int, n_word: int) -> None:
+    a = ngrams._hash_batch_c(texts, n_char, n_word, (2, 5), (1, 2))
+    b = ngrams.hash_batch_numpy(texts, n_char, n_word)
+    assert a.n_docs == b.n_docs
+    for name in ("char_doc", "char_col", "char_start", "word_doc", "word_col", "word_start", "word_end",
+                 "tok_doc", "tok_start", "tok_end", "char_tok", "word_tok"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        assert np.array_equal(x, y), name
+
+
+@needs_kernels
+@pytest.mark.parametrize(("n_char", "n_word"), [(2**19, 2**18), (1_000_003, 999)])
+def test_hash_kernel_equals_numpy_on_the_corpus(n_char, n_word):
+    norms = [normalize(t).text for t in CORPUS]
+    assert len(norms) > 2000
+    for i in range(0, len(norms), 1500):
+        _same_hashes(norms[i:i + 1500], n_char, n_word)
+    _same_hashes(CORPUS[:1500], n_char, n_word)  # raw texts: capitals, emoji, invisible characters
+
+
+@needs_kernels
+def test_hash_kernel_equals_numpy_on_edge_cases():
+    alphabet = list("ab c_19") + ["\t", "\n", "\x00", "\u00a0", "\u2003", "\u3000", "й", "ё", "😀", "𝟒", "Ⅻ", "٣",
+                                  "\u200b", "\ufeff", "\U000e0001", "ǅ"]
+    _same_hashes(_fuzz(1, 3000, alphabet, 40), 2**19, 2**18)
+    for batch in ([""], ["a"], ["", ""], [" "], ["\x00"], ["ab", "", "cd ef"]):
+        _same_hashes(batch, 2**16, 2**12)
+
+
+@needs_kernels
+def test_trie_kernel_finds_what_the_lexicon_regex_finds(tmp_path):
+    user = tmp_path / "mine.yaml"  # a user's terms: phrases and endings that overlap the bundled ones
+    user.write_text("lang: ru\nterms:\n  - {term: снежинк*, kind: drug, category: cocaine}\n"
+                    "  - {term: закладк* в парке, kind: delivery}\n  - {term: мука, kind: drug}\n"
+                    "  - {term: ice * cream, kind: drug, translit: false}\n", encoding="utf-8")
+    lexicons = [Lexicon.load(), Lexicon.load([user])]
+    for lex in lexicons:
+        assert lex._ctrie is not None
+        terms = [t.term.replace("*", "") for t in lex.terms if t.term]
+        pieces = terms + [" ", "  ", "\n", "\t", "_", "x", "1", ".", "@", "ы", "\u00a0", "😀", "-"]
+        texts = [normalize(t).text for t in CORPUS] + terms + _fuzz(7, 20000, pieces, 10)
+        for text in texts:
+            want = [v for m in lex._rx.finditer(text) for v in m.span()]
+            assert K.trie_spans(lex._ctrie, text) == want, text
+
+
+@needs_kernels
+def test_trie_kernel_follows_the_regex_order_for_phrases_and_endings():
+    # a hand-made trie that exercises every alternative: literal, "\s+", "\w*", both kinds of end
+    from narcotrace.online.lexicon import Term
+
+    def term(s: str) -> Term:
+        return Term(s, None, "ru", "drug", None, 1.0, "", "test", translit=False)
+
+    lex = Lexicon([term(s) for s in ("ab", "ab cd", "ab*", "ab* x", "abc", "a * b", "x y z", "xy*")])
+    for text in ("ab", "abc", "abd", "ab cd", "ab  cd", "ab\ncd", "abz x", "ab x", "a  b", "a q b", "a b",
+                 "x y z", "x y", "xyz", "xy", "_ab", "ab_", "ab cde", "abcd x", "ab c", "x  y\tz"):
+        want = [v for m in lex._rx.finditer(text) for v in m.span()]
+        assert K.trie_spans(lex._ctrie, text) == want, text
+
+
+@needs_kernels
+def test_trie_compile_refuses_malformed_arrays():
+    nodes, lits = _flatten(Lexicon.load()._trie)
+    with pytest.raises(ValueError):
+        K.trie_compile(nodes[:-4], lits)
+    with pytest.raises(ValueError):
+        K.trie_compile(nodes, lits[:-8])  # a child points past the end
