@@ -416,3 +416,22 @@ def test_wallets_in_block_explorer_and_payment_links():
     c = as_contract(extract("https://github.com/o/r/commit/0123456789abcdef0123456789abcdef01234567 "
                             "https://example.kz/a/TAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
     assert c["crypto"] == []
+
+
+def test_plus7_numbers_are_valid_by_their_first_six_digits():
+    # `phones._plus7` validates one number per 6-digit prefix and trusts it for the rest: check that rule
+    # against phonenumbers itself, for numbers under every 3-digit prefix and random longer ones.
+    from narcotrace import identifiers
+    from narcotrace.online.indicators import phones
+
+    rnd = random.Random(77)
+    numbers = [f"{a:03d}{rnd.randrange(10**7):07d}" for a in range(1000) for _ in range(3)]
+    numbers += [f"{rnd.randrange(10**10):010d}" for _ in range(2000)]
+    # and numbers that share a 6-digit prefix with one just checked
+    numbers += [n[:6] + f"{rnd.randrange(10**4):04d}" for n in numbers[::7]]
+    phones._PLUS7_VALID.clear()
+    for n in numbers:
+        canonical = identifiers.phone("+7" + n)
+        got = phones._plus7(n)
+        assert (got[0] if got else None) == (canonical.removeprefix("phone:") if canonical else None), n
+    assert any(phones._plus7(n) for n in numbers) and not all(phones._plus7(n) for n in numbers)
