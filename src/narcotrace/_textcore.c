@@ -66,6 +66,22 @@ static void *scratch(Scratch *s, size_t bytes) {
 }
 
 static Scratch S_c, S_h, S_sp, S_wd, S_doc, S_tok, S_nnul, S_nsp, S_dstart, S_wh, S_ws, S_we;
+static Scratch *const ALL_SCRATCH[] = {&S_c, &S_h, &S_sp, &S_wd, &S_doc, &S_tok, &S_nnul, &S_nsp, &S_dstart,
+                                       &S_wh, &S_ws, &S_we};
+/* Kept between calls up to this many positions (a batch of 4,000 short posts is ~600,000: ~28 MiB of
+ * scratch); a batch of long pages (up to 4 M characters) gives its scratch back when it is done. */
+#define SCRATCH_KEEP (1 << 20)
+
+static void scratch_release(void) {
+    for (size_t i = 0; i < sizeof(ALL_SCRATCH) / sizeof(ALL_SCRATCH[0]); i++) {
+        free(ALL_SCRATCH[i]->p);
+        ALL_SCRATCH[i]->p = NULL;
+        ALL_SCRATCH[i]->cap = 0;
+    }
+}
+
+/* a token separator: white space, or the NUL between docs (c is 0 only for NUL, 32 for white space) */
+#define IS_SEP(q) (sp[q] | (c[q] == 0))
 /* An output array written straight into a bytes object of the size it needs (or a bound, cut at the end). */
 typedef struct {
     PyObject *bytes;
@@ -162,7 +178,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     {
         int64_t nn = L, ns = L;
         for (Py_ssize_t q = L - 1; q >= 0; q--) {
-            if (c[q] == 0 && !sp[q]) nn = q;
+            if (c[q] == 0) nn = q;
             if (sp[q]) ns = q;
             next_nul[q] = nn;
             next_sp[q] = ns;
@@ -172,9 +188,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     /* tokens (whitespace-delimited words) and word starts: counted first, to size the outputs */
     for (Py_ssize_t q = 0; q < L; q++) {
-        int sep = sp[q] | (c[q] == 0);
-        int sep_prev = q == 0 ? 1 : (sp[q - 1] | (c[q - 1] == 0));
-        n_tok += !sep && sep_prev;
+        n_tok += !IS_SEP(q) && (q == 0 || IS_SEP(q - 1));
         n_wstart += wd[q] && (q == 0 || !wd[q - 1]);
     }
     Py_ssize_t n_char_max = L * (hi - lo + 1);
@@ -201,9 +215,9 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
         int64_t k = -1;
         Py_ssize_t iw = 0, ie = 0;
         for (Py_ssize_t q = 0; q < L; q++) {
-            int sep = sp[q] | (c[q] == 0 && !sp[q]);
-            int sep_prev = q == 0 ? 1 : (sp[q - 1] | (c[q - 1] == 0));
-            int sep_next = q == L - 1 ? 1 : (sp[q + 1] | (c[q + 1] == 0));
+            int sep = IS_SEP(q);
+            int sep_prev = q == 0 || IS_SEP(q - 1);
+            int sep_next = q == L - 1 || IS_SEP(q + 1);
             if (!sep && sep_prev) {
                 PUSH(O_td, int32_t, doc_of[q]);
                 PUSH(O_ts, int64_t, q - doc_start[doc_of[q]] - 1);
@@ -285,6 +299,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     }
 done:
     for (int i = 0; i < 12; i++) Py_XDECREF(outs[i]->bytes);
+    if (L > SCRATCH_KEEP) scratch_release();
     return result;
 }
 
