@@ -21,8 +21,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uchar.h>
 
-#define ABI_VERSION 1
+#define ABI_VERSION 2
 
 static const uint64_t B = 0x100000001B3ULL; /* FNV prime, as in ngrams.py */
 
@@ -467,10 +468,278 @@ static PyObject *trie_spans(PyObject *Py_UNUSED(self), PyObject *args) {
     return out;
 }
 
+
+/* ---- normalisation and lexicon scans ----------------------------------------------------------------
+ * Each returns what a regular expression's finditer (plus the few lines of Python around it) gives in
+ * narcotrace/online/normalize.py and lexicon/, as a flat list of ints; the Python code stays as the
+ * reference and the fallback. Classes as in sre: \d is Py_UNICODE_ISDECIMAL, \s Py_UNICODE_ISSPACE, \w
+ * Py_UNICODE_ISALNUM or "_", so [^\W_] is Py_UNICODE_ISALNUM and [^\W\d_] is alnum and not decimal.
+ */
+#define RD(i) PyUnicode_READ(s.kind, s.data, (i))
+
+static inline int is_alnum(Py_UCS4 ch) {
+    if (ch < 0x80) return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+    return Py_UNICODE_ISALNUM(ch);
+}
+
+static inline int is_digit(Py_UCS4 ch) {
+    if (ch < 0x80) return ch >= '0' && ch <= '9';
+    return Py_UNICODE_ISDECIMAL(ch);
+}
+
+static inline int is_space(Py_UCS4 ch) {
+    if (ch < 0x80) return ch == ' ' || (ch >= '\t' && ch <= '\r') || (ch >= 0x1c && ch <= 0x1f);
+    return Py_UNICODE_ISSPACE(ch);
+}
+
+static inline int is_letter(Py_UCS4 ch) { /* [^\W\d_] */
+    if (ch < 0x80) return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+    return Py_UNICODE_ISALNUM(ch) && !Py_UNICODE_ISDECIMAL(ch);
+}
+
+static int append_ints(PyObject *list, const Py_ssize_t *v, int k) {
+    for (int i = 0; i < k; i++) {
+        PyObject *o = PyLong_FromSsize_t(v[i]);
+        if (!o) return -1;
+        int r = PyList_Append(list, o);
+        Py_DECREF(o);
+        if (r) return -1;
+    }
+    return 0;
+}
+
+#define TEXT_ARG(s)                                                                  \
+    PyObject *text_;                                                                 \
+    if (!PyArg_ParseTuple(args, "U", &text_)) return NULL;                           \
+    Text s = {PyUnicode_KIND(text_), PyUnicode_DATA(text_), PyUnicode_GET_LENGTH(text_)}
+
+/* exotic_runs(text) -> [start, end, ...]: re.finditer("[^\x00-\x7f\u0400-\u04ff]+") */
+static PyObject *exotic_runs(PyObject *Py_UNUSED(self), PyObject *args) {
+    TEXT_ARG(s);
+    PyObject *out = PyList_New(0);
+    if (!out || PyUnicode_IS_ASCII(text_)) return out;
+    Py_ssize_t i = 0;
+    while (i < s.n) {
+        Py_UCS4 ch = RD(i);
+        if (ch < 0x80 || (ch >= 0x400 && ch <= 0x4ff)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i + 1;
+        while (j < s.n && !((ch = RD(j)) < 0x80 || (ch >= 0x400 && ch <= 0x4ff))) j++;
+        Py_ssize_t v[2] = {i, j};
+        if (append_ints(out, v, 2)) { Py_DECREF(out); return NULL; }
+        i = j;
+    }
+    return out;
+}
+
+static inline int is_sep(Py_UCS4 ch) { /* [ .\-_*·•|/\\~+,:'"] */
+    switch (ch) {
+    case ' ': case '.': case '-': case '_': case '*': case 0xb7: case 0x2022: case '|': case '/': case '\\':
+    case '~': case '+': case ',': case ':': case '\'': case '"':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* sep_pairs(text) -> [start, end, k, ...]: re.finditer(r"(S{1,3})[^\W_]\1[^\W_](?![^\W_])") with S the
+ * separators above (k: the length of group 1, greedy, tried longest first) */
+static PyObject *sep_pairs(PyObject *Py_UNUSED(self), PyObject *args) {
+    TEXT_ARG(s);
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Py_ssize_t p = 0;
+    while (p < s.n) {
+        int kmax = 0;
+        while (kmax < 3 && p + kmax < s.n && is_sep(RD(p + kmax))) kmax++;
+        Py_ssize_t end = -1;
+        int k;
+        for (k = kmax; k >= 1; k--) {
+            Py_ssize_t a = p + k, b = p + 2 * k + 1;
+            if (b >= s.n || !is_alnum(RD(a)) || !is_alnum(RD(b))) continue;
+            int same = 1;
+            for (int t = 0; t < k && same; t++) same = RD(a + 1 + t) == RD(p + t);
+            if (!same || (b + 1 < s.n && is_alnum(RD(b + 1)))) continue;
+            end = b + 1;
+            break;
+        }
+        if (end < 0) {
+            p++;
+            continue;
+        }
+        Py_ssize_t v[3] = {p, end, k};
+        if (append_ints(out, v, 3)) { Py_DECREF(out); return NULL; }
+        p = end;
+    }
+    return out;
+}
+
+/* mixed_words(text) -> [start, end, ...]: normalize.words()' spans, sorted and unique: the maximal runs of
+ * [^\W_] around each ASCII digit beside a letter ([^\W\d_]) and each a-z beside a Cyrillic letter
+ * (U+0400-U+04FF) */
+static PyObject *mixed_words(PyObject *Py_UNUSED(self), PyObject *args) {
+    TEXT_ARG(s);
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    int ascii = PyUnicode_IS_ASCII(text_);
+    Py_ssize_t done = -1; /* end of the last span given: hits inside it give the same span */
+    for (Py_ssize_t i = 0; i < s.n; i++) {
+        if (i < done) continue;
+        Py_UCS4 ch = RD(i);
+        int hit = 0;
+        if (ch >= '0' && ch <= '9') {
+            hit = (i > 0 && is_letter(RD(i - 1))) || (i + 1 < s.n && is_letter(RD(i + 1)));
+        } else if (!ascii && ch >= 'a' && ch <= 'z') {
+            Py_UCS4 a = i > 0 ? RD(i - 1) : 0, b = i + 1 < s.n ? RD(i + 1) : 0;
+            hit = (a >= 0x400 && a <= 0x4ff) || (b >= 0x400 && b <= 0x4ff);
+        }
+        if (!hit) continue;
+        Py_ssize_t st = i, en = i + 1;
+        while (st > 0 && is_alnum(RD(st - 1))) st--;
+        while (en < s.n && is_alnum(RD(en))) en++;
+        Py_ssize_t v[2] = {st, en};
+        if (append_ints(out, v, 2)) { Py_DECREF(out); return NULL; }
+        done = en;
+    }
+    return out;
+}
+
+/* triple_runs(text) -> [start, end, ...]: normalize.squash()'s loop: each re.search(r"(.)\1\1") from the
+ * end of the last run, extended over the rest of the run */
+static PyObject *triple_runs(PyObject *Py_UNUSED(self), PyObject *args) {
+    TEXT_ARG(s);
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Py_ssize_t p = 0;
+    while (p + 2 < s.n) {
+        Py_UCS4 ch = RD(p);
+        if (ch == '\n' || RD(p + 1) != ch || RD(p + 2) != ch) {
+            p++;
+            continue;
+        }
+        Py_ssize_t e = p + 3;
+        while (e < s.n && RD(e) == ch) e++;
+        Py_ssize_t v[2] = {p, e};
+        if (append_ints(out, v, 2)) { Py_DECREF(out); return NULL; }
+        p = e;
+    }
+    return out;
+}
+
+/* The bundled price regexes of lexicon/ru.yaml and en.yaml, grouped behind their shared number prefix:
+ *   \d(?<!\d\d)(?:(?P<r0>\d*(?:[.,]\d+)?\s?(?:гр|г|грамм\w*|gr|g)(?!\w))
+ *               |(?P<r1>[\d\s]{1,8}\s?(?:тг|тенге|теңге|₸|kzt|tg|tenge|руб\w*|р\.|usd|\$)(?!\w))
+ *               |(?P<r2>\d*\s?(?:шт|штук\w*|pcs)(?!\w))
+ *               |(?P<r3>\d*(?:[.,]\d+)?\s?(?:к|k|тыс\w*|мың|myn|ming)(?!\w))
+ *               |(?P<r4>\d*(?:[.,]\d+)?\s?(?:oz|qp|hp|zip|zips)(?!\w)))
+ * lexicon/__init__.py uses this only when the lexicon's grouped pattern is exactly this one.
+ * Backtracking: giving back digits of \d* or \d+ cannot help (what follows never starts with a digit) and
+ * \s? then a unit cannot match at a space, so only [\d\s]{1,8} gives back, one character at a time. */
+typedef struct {
+    const uint32_t *lit;
+    int len, word_star;
+} Unit;
+
+#define U(s, star) {(const uint32_t *)U##s, (int)(sizeof(U##s) / 4 - 1), star}
+static const Unit UNITS_G[] = {U("гр", 0), U("г", 0), U("грамм", 1), U("gr", 0), U("g", 0), {NULL, 0, 0}};
+static const Unit UNITS_MONEY[] = {U("тг", 0), U("тенге", 0), U("теңге", 0), U("₸", 0), U("kzt", 0),
+                                   U("tg", 0), U("tenge", 0), U("руб", 1), U("р.", 0), U("usd", 0),
+                                   U("$", 0), {NULL, 0, 0}};
+static const Unit UNITS_COUNT[] = {U("шт", 0), U("штук", 1), U("pcs", 0), {NULL, 0, 0}};
+static const Unit UNITS_K[] = {U("к", 0), U("k", 0), U("тыс", 1), U("мың", 0), U("myn", 0), U("ming", 0),
+                               {NULL, 0, 0}};
+static const Unit UNITS_OZ[] = {U("oz", 0), U("qp", 0), U("hp", 0), U("zip", 0), U("zips", 0), {NULL, 0, 0}};
+#undef U
+
+/* the first unit (in order) at q followed by no word character: its end, or -1 */
+static Py_ssize_t unit_at(const Text *t, Py_ssize_t q, const Unit *units) {
+    for (const Unit *u = units; u->lit; u++) {
+        if (q + u->len > t->n) continue;
+        int ok = 1;
+        for (int i = 0; i < u->len && ok; i++) ok = PyUnicode_READ(t->kind, t->data, q + i) == u->lit[i];
+        if (!ok) continue;
+        Py_ssize_t e = q + u->len;
+        if (u->word_star)
+            while (e < t->n && is_word(PyUnicode_READ(t->kind, t->data, e))) e++;
+        if (e >= t->n || !is_word(PyUnicode_READ(t->kind, t->data, e))) return e;
+    }
+    return -1;
+}
+
+/* \s?UNIT(?!\w) at q */
+static Py_ssize_t space_unit(const Text *t, Py_ssize_t q, const Unit *units) {
+    if (q < t->n && is_space(PyUnicode_READ(t->kind, t->data, q))) {
+        Py_ssize_t e = unit_at(t, q + 1, units);
+        if (e >= 0) return e;
+    }
+    return unit_at(t, q, units);
+}
+
+/* \d*(?:[.,]\d+)?\s?UNIT(?!\w) at q (without the decimals part when decimals is 0) */
+static Py_ssize_t number_unit(const Text *t, Py_ssize_t q, const Unit *units, int decimals) {
+    while (q < t->n && is_digit(PyUnicode_READ(t->kind, t->data, q))) q++;
+    if (decimals && q + 1 < t->n) {
+        Py_UCS4 c = PyUnicode_READ(t->kind, t->data, q);
+        if ((c == '.' || c == ',') && is_digit(PyUnicode_READ(t->kind, t->data, q + 1))) {
+            Py_ssize_t k = q + 2;
+            while (k < t->n && is_digit(PyUnicode_READ(t->kind, t->data, k))) k++;
+            Py_ssize_t e = space_unit(t, k, units);
+            if (e >= 0) return e;
+        }
+    }
+    return space_unit(t, q, units);
+}
+
+/* price_spans(text) -> [start, end, alternative, ...] */
+static PyObject *price_spans(PyObject *Py_UNUSED(self), PyObject *args) {
+    TEXT_ARG(s);
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Py_ssize_t p = 0;
+    int prev_digit = 0;
+    while (p < s.n) {
+        int digit = is_digit(RD(p));
+        if (!digit || prev_digit) {
+            prev_digit = digit;
+            p++;
+            continue;
+        }
+        Py_ssize_t q = p + 1, e;
+        int alt = 0;
+        if ((e = number_unit(&s, q, UNITS_G, 1)) < 0) {
+            alt = 1;
+            Py_ssize_t j = q;
+            while (j < s.n && j - q < 8 && (is_digit(RD(j)) || is_space(RD(j)))) j++;
+            for (; j > q && e < 0; j--) e = space_unit(&s, j, UNITS_MONEY);
+        }
+        if (e < 0) { alt = 2; e = number_unit(&s, q, UNITS_COUNT, 0); }
+        if (e < 0) { alt = 3; e = number_unit(&s, q, UNITS_K, 1); }
+        if (e < 0) { alt = 4; e = number_unit(&s, q, UNITS_OZ, 1); }
+        if (e < 0) {
+            prev_digit = 1;
+            p++;
+            continue;
+        }
+        Py_ssize_t v[3] = {p, e, alt};
+        if (append_ints(out, v, 3)) { Py_DECREF(out); return NULL; }
+        prev_digit = is_digit(RD(e - 1));
+        p = e;
+    }
+    return out;
+}
+#undef RD
+
 static PyMethodDef methods[] = {
     {"hash_ngrams", hash_ngrams, METH_VARARGS, "Hashed char_wb and word n-grams of a batch (see ngrams.py)."},
     {"trie_compile", trie_compile, METH_VARARGS, "Compile a lexicon trie from its flattened arrays."},
     {"trie_spans", trie_spans, METH_VARARGS, "Spans of the lexicon trie's matches in a text, left to right."},
+    {"exotic_runs", exotic_runs, METH_VARARGS, "Runs of characters outside ASCII and Cyrillic (normalize.exotic)."},
+    {"sep_pairs", sep_pairs, METH_VARARGS, "Letters split by repeated separators (normalize.separators)."},
+    {"mixed_words", mixed_words, METH_VARARGS, "Words mixing digits or scripts (normalize.words)."},
+    {"triple_runs", triple_runs, METH_VARARGS, "Runs of a character three times or more (normalize.squash)."},
+    {"price_spans", price_spans, METH_VARARGS, "The bundled price regexes' matches (lexicon)."},
     {NULL, NULL, 0, NULL},
 };
 

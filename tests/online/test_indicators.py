@@ -396,6 +396,19 @@ def test_canonical_ids_come_from_the_shared_identifiers_module():
             assert ind.canonical_id == identifiers.crypto(ind.chain, ind.value)
 
 
+def test_phones_after_a_number_that_ends_a_sentence():
+    # one run of digits and separators: the price or list number before ". " is not part of the phone
+    text = "Серебро 585, 35 г, ломбард. +7 708 488 01 35. 8 (778) 159 58 25 (Artyom)"
+    found = [i for i in extract(text) if i.kind == "phone"]
+    assert [i.value for i in found] == ["+77084880135", "+77781595825"]
+    assert [text[i.start:i.end] for i in found] == ["+7 708 488 01 35", "8 (778) 159 58 25"]
+    text = "Реабилитация, 24/7. 8 (707) 167 09 18"
+    (phone,) = [i for i in extract(text) if i.kind == "phone"]
+    assert text[phone.start:phone.end] == "8 (707) 167 09 18"
+    assert contract("абонемент 19 500. 8 (778) 485 80 63")["phones"] == ["+77784858063"]
+    assert contract("Цена 19 500. Скидка 10. Итого 17 550.")["phones"] == []
+
+
 def test_phones_inside_long_digit_runs_and_huge_lines():
     table = "звоните 87011234567 87021234567 " + "1 2 3 4 5 6 7 8 9 0 " * 500 + " +7 701 765 43 21"
     assert contract(table)["phones"] == ["+77011234567", "+77021234567", "+77017654321"]

@@ -141,3 +141,51 @@ def test_trie_compile_refuses_malformed_arrays():
         K.trie_compile(nodes[:-4], lits)
     with pytest.raises(ValueError):
         K.trie_compile(nodes, lits[:-8])  # a child points past the end
+
+
+# ---- the normalisation and price scans -------------------------------------------------------------
+
+# Characters that stress each scan: separators, digits of other scripts, Latin/Cyrillic look-alikes, units,
+# emoji, combining marks, every kind of white space
+_SCAN_PIECES = (list("0123456789 .,-_*·•|/\\~+:'\"\n\t\u00a0\u2003abcxyzgkmozqphipрубтгенштыс₸$мңгз")
+                + ["р.", "тенге", "грамм", "штук", "тыс", "zips", "usd", "٣", "𝟒", "🔥", "\u0301", "ааа", "\n\n\n",
+                   "\x00", "😀", "Ⅻ", "ǅ", "İ"])
+
+
+def _scan_texts() -> list[str]:
+    return CORPUS + [t.lower() for t in CORPUS] + [normalize(t).text for t in CORPUS] + _fuzz(11, 20000, _SCAN_PIECES, 30)
+
+
+@needs_kernels
+def test_normalisation_scans_find_what_their_regexes_find():
+    from narcotrace.online import normalize as nm
+
+    for text in _scan_texts():
+        assert K.exotic_runs(text) == [v for m in nm._EXOTIC.finditer(text) for v in m.span()], text
+        assert K.sep_pairs(text) == [v for m in nm._SEP_PAIR.finditer(text)
+                                     for v in (m.start(), m.end(), len(m.group(1)))], text
+        assert K.mixed_words(text) == [v for span in nm._mixed_words(text) for v in span], text
+        assert K.triple_runs(text) == [v for span in nm._triple_runs(text) for v in span], text
+
+
+@needs_kernels
+def test_price_kernel_finds_what_the_bundled_price_regexes_find():
+    lex = Lexicon.load()
+    assert lex._price_terms is not None
+    rx = next(rx for rx, term in lex._regex_rxs if term is None)
+    names = list(rx.groupindex)
+    assert [lex._regex_terms[n] for n in names] == lex._price_terms
+    for text in _scan_texts() + ["10 000 000 тг", "5тг", "1 500тг", "2.5 гр", "3,5g", "17к", "1 oz", "7 zips",
+                                 "1 2 3 4 5 6 7 8 9 тг", "100 р.", "100р.х", "10 штуками", "٣ гр", "5 тысяч"]:
+        want = [v for m in rx.finditer(text) for v in (m.start(), m.end(), names.index(m.lastgroup))]
+        assert K.price_spans(text) == want, text
+
+
+def test_a_lexicon_with_other_number_regexes_runs_them_as_regexes(tmp_path):
+    user = tmp_path / "mine.yaml"  # a user's own number regex joins the group: the C matcher does not know it
+    user.write_text("lang: ru\nterms:\n  - {regex: '\\d(?<!\\d\\d)\\d*\\s?(?:доз\\w*)(?!\\w)', kind: price}\n",
+                    encoding="utf-8")
+    lex = Lexicon.load([user])
+    assert lex._price_terms is None
+    found = [m.term for m in lex.match(normalize("2 дозы, 1г по 15 000 тг"))]
+    assert any("доз" in t for t in found) and sum(t.startswith("/") for t in found) == 3

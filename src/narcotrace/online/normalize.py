@@ -38,6 +38,8 @@ from pathlib import Path
 
 import yaml
 
+from narcotrace.textcore import KERNELS
+
 NORMALIZER_VERSION = "2"  # 2: marks left after NFKC dropped (stress marks)
 
 _DATA = Path(__file__).parent / "lexicon"
@@ -320,11 +322,15 @@ class _Pass:
         edits: list[tuple[int, int, str]] = []
         text = self.text
         cache = _RUN_CACHE
-        for m in _EXOTIC.finditer(text):
-            base = m.start()
+        if KERNELS is not None:
+            flat = KERNELS.exotic_runs(text)
+            spans = zip(flat[::2], flat[1::2])
+        else:
+            spans = (m.span() for m in _EXOTIC.finditer(text))
+        for base, end in spans:
             if base and "\u0300" <= text[base] <= "\u036f" and text[base - 1].isalpha():
                 base -= 1
-            run = text[base:m.end()]
+            run = text[base:end]
             folded = cache.get(run)
             if folded is None:
                 folded = _fold_run(run, text, base)
@@ -346,15 +352,19 @@ class _Pass:
         n = len(text)
         edits: list[tuple[int, int, str]] = []
         done = -1
-        for m in _SEP_PAIR.finditer(text):
-            sep = m.group(1)
-            k = len(sep)
-            s = m.start() - 1  # the letter before the first separator
+        if KERNELS is not None:
+            flat = KERNELS.sep_pairs(text)
+            found = zip(flat[::3], flat[1::3], flat[2::3])
+        else:
+            found = ((m.start(), m.end(), len(m.group(1))) for m in _SEP_PAIR.finditer(text))
+        for start, end, k in found:
+            sep = text[start:start + k]
+            s = start - 1  # the letter before the first separator
             if s <= done or not _single(text, s, n):
                 continue
             while s - k - 1 > done and text[s - k:s] == sep and _single(text, s - k - 1, n):
                 s -= k + 1
-            e = m.end() - 1  # the last one-letter word so far
+            e = end - 1  # the last one-letter word so far
             while e + k + 1 <= n and text[e + 1:e + 1 + k] == sep and _single(text, e + 1 + k, n):
                 e += k + 1
             tokens = text[s:e + 1:k + 1]
@@ -390,20 +400,15 @@ class _Pass:
     # -- step 5
     def words(self) -> None:
         text = self.text
-        hits = [m.start() for m in _DIGIT_NEXT_TO_LETTER.finditer(text)]
-        if not text.isascii():
-            hits.extend(m.start() for m in _LATIN_NEXT_TO_CYRILLIC.finditer(text))
-        if not hits:
-            return
-        n = len(text)
-        rev = text[::-1]  # word starts are found by matching forwards in the reversed text
-        spans: set[tuple[int, int]] = set()
-        for i in hits:
-            e = _run_end(text, i)
-            s = n - _run_end(rev, n - i)
-            spans.add((s, e))
+        if KERNELS is not None:
+            flat = KERNELS.mixed_words(text)
+            if not flat:
+                return
+            spans = list(zip(flat[::2], flat[1::2]))  # sorted, unique
+        else:
+            spans = _mixed_words(text)
         edits = []
-        for s, e in sorted(spans):
+        for s, e in spans:
             w = text[s:e]
             if _PLAIN_NUMBER_WORD.fullmatch(w) or len(w) > 20 or _in_handle(text, s):
                 continue  # numbers with units, wallet addresses and hashes, @handles are names
@@ -485,21 +490,48 @@ class _Pass:
     def squash(self) -> None:
         edits: list[tuple[int, int, str]] = []
         text = self.text
-        pos = 0
-        while True:
-            m = _REPEAT3.search(text, pos)
-            if m is None:
-                break
-            end = m.end()
-            ch = m.group(1)
-            while end < len(text) and text[end] == ch:
-                end += 1
-            if ch.isalpha() and _word_at(text, m.start(), end) not in _REAL_TRIPLES:
-                edits.append((m.start(), end, ch))
-            pos = end
+        if KERNELS is not None:
+            flat = KERNELS.triple_runs(text)
+            runs = zip(flat[::2], flat[1::2])
+        else:
+            runs = _triple_runs(text)
+        for start, end in runs:
+            ch = text[start]
+            if ch.isalpha() and _word_at(text, start, end) not in _REAL_TRIPLES:
+                edits.append((start, end, ch))
         if edits:
             self.flags.add("stretched")
             self.edit(edits)
+
+
+def _mixed_words(text: str) -> list[tuple[int, int]]:
+    """The words `words()` looks at, sorted: letters-and-digits runs with a digit beside a letter or a
+    Latin letter beside a Cyrillic one (the reference for the C kernel `mixed_words`)."""
+    hits = [m.start() for m in _DIGIT_NEXT_TO_LETTER.finditer(text)]
+    if not text.isascii():
+        hits.extend(m.start() for m in _LATIN_NEXT_TO_CYRILLIC.finditer(text))
+    if not hits:
+        return []
+    n = len(text)
+    rev = text[::-1]  # word starts are found by matching forwards in the reversed text
+    return sorted({(n - _run_end(rev, n - i), _run_end(text, i)) for i in hits})
+
+
+def _triple_runs(text: str) -> list[tuple[int, int]]:
+    """Runs of one character (not a line break) three or more times, left to right (the reference for the
+    C kernel `triple_runs`)."""
+    out = []
+    pos = 0
+    while True:
+        m = _REPEAT3.search(text, pos)
+        if m is None:
+            return out
+        end = m.end()
+        ch = m.group(1)
+        while end < len(text) and text[end] == ch:
+            end += 1
+        out.append((m.start(), end))
+        pos = end
 
 
 def _in_handle(text: str, start: int) -> bool:

@@ -30,7 +30,7 @@ from narcotrace.online.indicators.web import Defanged, Emails, Onions, Urls
 
 __all__ = ["EXTRACTOR_VERSION", "EXTRACTORS", "Indicator", "as_contract", "extract"]
 
-EXTRACTOR_VERSION = "indicators-1.2"  # 1.2: wallets inside URLs; block explorers are platforms
+EXTRACTOR_VERSION = "indicators-1.3"  # 1.2: wallets inside URLs; block explorers are platforms; 1.3: phones after ". " in a run of numbers
 
 EXTRACTORS: tuple[Extractor, ...] = (
     TelegramLinks(), WhatsAppLinks(), Emails(), Urls(), Onions(), Defanged(), Ibans(), Crypto(), Cards(),

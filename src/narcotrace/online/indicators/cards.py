@@ -27,6 +27,7 @@ _CANDIDATE = re.compile(
     r"|\d{3}(?P<o>[^\w\n,;:/+]{1,6}|_)\d{4}(?P=o)\d{4}(?P=o)\d{4}"
     r"|\d{3}(?P<w>\s{1,4})\d{4}\s{1,4}\d{4}\s{1,4}\d{4}"
     r"|\d{12,18})(?![\d]|[.,/]\d)")
+_NON_DIGIT = re.compile(r"\D")
 # Every card layout has four digits in a row: a cheap first test (\d\d{3}, not \d{4}: the engine skips to a
 # leading character class in C)
 _FOUR_DIGITS = re.compile(r"\d\d{3}")
@@ -102,7 +103,7 @@ class Cards(Extractor):
             start, end = m.span()
             raw = m.group()
             sep = m.group("s")
-            digits = re.sub(r"\D", "", raw)
+            digits = _NON_DIGIT.sub("", raw)
             if sep and len(digits) > 16:
                 # A fifth group makes a 19-digit card only with 3 digits; otherwise, or when digits go on
                 # after it ("4400 4300 1234 5678 870 123 45 67"), it starts the next number.

@@ -16,6 +16,7 @@ _LINK = re.compile(
 # "t . me / shop", "t[.]me/shop", "т.ме/shop": a link broken up so that it is not clickable
 _LINK_OBFUSCATED = re.compile(
     r"[tт](?<![a-z0-9][tт])\s*(?:\.|\[\.\]|\(\.\)|\s(?:dot|точка)\s)\s*(?:me|ме)\s*/\s*@?(?P<name>" + _NAME + r")(?![a-z0-9_])")
+_ME_SLASH = re.compile(r"(?:me|ме)\s*/")  # in every obfuscated link: a cheap first test
 # Invite links name no user: they are kept as URLs (case matters in the hash), with no handle or domain.
 _INVITE = re.compile(r"(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:\+|joinchat/)[A-Za-z0-9_-]{6,}", re.IGNORECASE)
 # The "@" comes before the look-behind that checks what precedes it, so the engine can skip to each "@"
@@ -60,16 +61,20 @@ class TelegramLinks(Extractor):
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower
-        if "t.me" in low or "telegram." in low or "tg://" in low:
-            for m in _INVITE.finditer(scan.text):
+        firsts = [i for i in (low.find("t.me"), low.find("telegram."), low.find("tg://")) if i >= 0]
+        if firsts:
+            # Every link holds one of those three; at most "https://www." comes before it. The patterns begin
+            # with optional parts, so the engine tries them at every position: start where a link can.
+            lo = max(0, min(firsts) - len("https://www."))
+            for m in _INVITE.finditer(scan.text, lo):
                 if scan.free(*m.span()):
                     url = m.group()
                     yield Indicator("url", url, "url:" + url, None, m.start(), m.end(), {"telegram_invite": True})
-            for m in _LINK.finditer(low):
+            for m in _LINK.finditer(low, lo):
                 name = m.group("name") or m.group("tgname")
                 if _valid(name) and scan.free(*m.span()):
                     yield _indicator(name, m.start(), m.end(), "link")
-        if "/" in low:
+        if "/" in low and _ME_SLASH.search(low):
             for m in _LINK_OBFUSCATED.finditer(low):
                 if _valid(m.group("name")) and scan.free(*m.span()):
                     yield _indicator(m.group("name"), m.start(), m.end(), "obfuscated_link")

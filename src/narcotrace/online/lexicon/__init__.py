@@ -42,6 +42,15 @@ _DIR = Path(__file__).parent
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster
 _MAX_VARIANTS = 24
 _NUMBER_PREFIX = r"\d(?<!\d\d)"  # "a number starts here", the prefix of the bundled price regexes
+# The bundled price regexes after that prefix, in the order they load: the C kernel `price_spans` matches
+# exactly these, grouped as the Lexicon groups them; any other set of number regexes runs as a regex.
+_PRICE_BODIES = (
+    r"\d*(?:[.,]\d+)?\s?(?:гр|г|грамм\w*|gr|g)(?!\w)",
+    r"[\d\s]{1,8}\s?(?:тг|тенге|теңге|₸|kzt|tg|tenge|руб\w*|р\.|usd|\$)(?!\w)",
+    r"\d*\s?(?:шт|штук\w*|pcs)(?!\w)",
+    r"\d*(?:[.,]\d+)?\s?(?:к|k|тыс\w*|мың|myn|ming)(?!\w)",
+    r"\d*(?:[.,]\d+)?\s?(?:oz|qp|hp|zip|zips)(?!\w)",
+)
 
 # How Russian and Kazakh letters are written in Latin by ad writers (first = most usual).
 _LATIN_OF = {
@@ -101,7 +110,7 @@ class Lexicon:
         self.terms = list(terms)
         self.version = _version(self.terms)
         self._trie: dict = {}
-        self._resolved: dict[str, tuple[Term, bool]] = {}  # matched surface -> term
+        self._resolved: dict[str, tuple] = {}  # matched surface -> its term's fields (see match)
         self._regex_terms: dict[str, Term] = {}
         for t in self.terms:
             if t.regex is not None:
@@ -125,14 +134,20 @@ class Lexicon:
         # at each number the first of them that fits is reported.
         self._regex_rxs: list[tuple[re.Pattern[str], Term | None]] = []
         grouped: list[str] = []
+        bodies: list[str] = []
+        prices: list[Term] = []
         for name, t in self._regex_terms.items():
             regex = t.regex or ""
             if regex.startswith(_NUMBER_PREFIX):
-                grouped.append(f"(?P<{name}>{regex[len(_NUMBER_PREFIX):]})")
+                bodies.append(regex[len(_NUMBER_PREFIX):])
+                grouped.append(f"(?P<{name}>{bodies[-1]})")
+                prices.append(t)
             else:
                 self._regex_rxs.append((re.compile(regex), t))
         if grouped:
             self._regex_rxs.append((re.compile(_NUMBER_PREFIX + "(?:" + "|".join(grouped) + ")"), None))
+        # the terms of the C price matcher's alternatives, when the number regexes are the bundled ones
+        self._price_terms = prices if KERNELS is not None and tuple(bodies) == _PRICE_BODIES else None
 
     # -- loading
 
@@ -159,24 +174,36 @@ class Lexicon:
                 spans = zip(flat[::2], flat[1::2])
             else:
                 spans = (m.span() for m in self._rx.finditer(text))
+            new = tuple.__new__
             for start, end in spans:
                 surface = text[start:end]
                 found = cache.get(surface)
                 if found is None:
-                    found = _resolve(self._trie, surface)
-                    if found is None:  # cannot happen: the pattern is built from the same trie
+                    resolved = _resolve(self._trie, surface)
+                    if resolved is None:  # cannot happen: the pattern is built from the same trie
                         continue
+                    t, via_translit = resolved
+                    # the match's fields but its span, and whether it may flag the post as translit
+                    found = ((t.label, t.kind, t.category, t.weight), (t.lang, via_translit),
+                             via_translit and "_" not in surface)
                     if len(cache) > 200_000:  # bounded: surfaces repeat, but a corpus may be huge
                         cache.clear()
                     cache[surface] = found
-                t, via_translit = found
+                head, tail, translit = found
                 # a handle or link that spells a word in Latin ("@otzyv_mix") is a name, not evasion
-                if via_translit and "_" not in surface and (start == 0 or text[start - 1] not in "@/._"):
+                if translit and (start == 0 or text[start - 1] not in "@/._"):
                     norm.flags.add("translit")
-                out.append(LexMatch(t.label, t.kind, t.category, t.weight, start, end, t.lang, via_translit))
+                out.append(new(LexMatch, head + (start, end) + tail))
         if self._regex_rxs:
             n_words = len(out)
             for rx, term in self._regex_rxs:
+                if term is None and self._price_terms is not None:
+                    flat = KERNELS.price_spans(text)
+                    terms = self._price_terms
+                    for k in range(0, len(flat), 3):
+                        t = terms[flat[k + 2]]
+                        out.append(LexMatch(t.label, t.kind, t.category, t.weight, flat[k], flat[k + 1], t.lang))
+                    continue
                 for m in rx.finditer(text):
                     t = term if term is not None else self._regex_terms[m.lastgroup or ""]
                     out.append(LexMatch(t.label, t.kind, t.category, t.weight, m.start(), m.end(), t.lang))
