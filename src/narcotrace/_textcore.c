@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uchar.h>
+#include <math.h>
 
 #define ABI_VERSION 2
 
@@ -731,6 +732,128 @@ static PyObject *price_spans(PyObject *Py_UNUSED(self), PyObject *args) {
 }
 #undef RD
 
+/* ---- the linear model's scores, without the design matrix ---------------------------------------------
+ * linear_scores(n_docs, char_doc i32, char_col i64, word_doc i32, word_col i64, lex_doc i64, lex_col i64,
+ *               lex_value, dense f64 (n_docs x n_dense), weights f64 (width x k), k,
+ *               word_offset, lex_offset, dense_offset) -> bytes of f64 (n_docs x k)
+ *
+ * X @ weights for the X that classify.featurise builds (what scipy's csr_matvecs computes on it, with the
+ * same additions in the same order, so the sums are the same to the last bit): per post, its char n-gram
+ * occurrences in batch order, each 1/sqrt(the post's char count); then its word n-grams, 1/sqrt(its word
+ * count); then its distinct lexicon columns in ascending order, each lex_value (the matrix sums duplicates,
+ * sorts, and caps at 1); then its non-zero dense features in column order. Each entry adds a*w to each of
+ * the k sums, as scipy's axpy does. The lexicon arrays must be in post order (lex_arrays' order). */
+static int add_ngrams(double *y, Py_ssize_t n_docs, const int32_t *doc, const int64_t *col, Py_ssize_t n,
+                      const double *w, int64_t offset, int64_t width, int k) {
+    int64_t *count = (int64_t *)calloc((size_t)(n_docs > 0 ? n_docs : 1), sizeof(int64_t));
+    double *inv = (double *)malloc(sizeof(double) * (size_t)(n_docs > 0 ? n_docs : 1));
+    if (!count || !inv) {
+        free(count);
+        free(inv);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (doc[i] < 0 || doc[i] >= n_docs || col[i] < 0 || offset + col[i] >= width) {
+            free(count);
+            free(inv);
+            PyErr_SetString(PyExc_ValueError, "linear_scores: n-gram entry out of range");
+            return -1;
+        }
+        count[doc[i]]++;
+    }
+    for (Py_ssize_t d = 0; d < n_docs; d++) inv[d] = 1.0 / sqrt((double)(count[d] > 1 ? count[d] : 1));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double a = inv[doc[i]];
+        const double *x = w + (offset + col[i]) * k;
+        double *yy = y + (Py_ssize_t)doc[i] * k;
+        for (int j = 0; j < k; j++) yy[j] += a * x[j];
+    }
+    free(count);
+    free(inv);
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *linear_scores(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_ssize_t n_docs;
+    Py_buffer cd, cc, wd, wc, ld, lc, de, we;
+    double lex_value;
+    int k;
+    long long word_off, lex_off, dense_off;
+    if (!PyArg_ParseTuple(args, "ny*y*y*y*y*y*dy*y*iLLL", &n_docs, &cd, &cc, &wd, &wc, &ld, &lc, &lex_value, &de,
+                          &we, &k, &word_off, &lex_off, &dense_off))
+        return NULL;
+    PyObject *out = NULL;
+    int64_t *cols = NULL;
+    Py_buffer *bufs[] = {&cd, &cc, &wd, &wc, &ld, &lc, &de, &we};
+    Py_ssize_t n_c = cd.len / 4, n_w = wd.len / 4, n_l = ld.len / 8;
+    int64_t width = k > 0 ? (int64_t)(we.len / 8 / k) : 0;
+    Py_ssize_t n_dense = n_docs > 0 ? de.len / 8 / n_docs : 0;
+    if (k <= 0 || n_docs < 0 || cc.len != n_c * 8 || wc.len != n_w * 8 || lc.len != ld.len ||
+        de.len != (Py_ssize_t)(n_dense * n_docs * 8) || we.len != width * k * 8 || dense_off + n_dense > width ||
+        word_off < 0 || lex_off < 0 || dense_off < 0) {
+        PyErr_SetString(PyExc_ValueError, "linear_scores: arrays of the wrong sizes");
+        goto done;
+    }
+    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sizeof(double) * n_docs * k);
+    if (!out) goto done;
+    double *y = (double *)PyBytes_AS_STRING(out);
+    memset(y, 0, sizeof(double) * (size_t)(n_docs * k));
+    const double *w = (const double *)we.buf;
+    if (add_ngrams(y, n_docs, (const int32_t *)cd.buf, (const int64_t *)cc.buf, n_c, w, 0, width, k) ||
+        add_ngrams(y, n_docs, (const int32_t *)wd.buf, (const int64_t *)wc.buf, n_w, w, word_off, width, k))
+        goto fail;
+    const int64_t *ldoc = (const int64_t *)ld.buf, *lcol = (const int64_t *)lc.buf;
+    const double *dense = (const double *)de.buf;
+    cols = (int64_t *)malloc(sizeof(int64_t) * (size_t)(n_l > 0 ? n_l : 1));
+    if (!cols) { PyErr_NoMemory(); goto fail; }
+    Py_ssize_t li = 0;
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        double *yy = y + d * k;
+        Py_ssize_t m = 0;
+        for (; li < n_l && ldoc[li] == d; li++) {
+            if (lcol[li] < 0 || lex_off + lcol[li] >= width) {
+                PyErr_SetString(PyExc_ValueError, "linear_scores: lexicon column out of range");
+                goto fail;
+            }
+            cols[m++] = lcol[li];
+        }
+        if (li < n_l && ldoc[li] <= d) { /* an earlier post's entry after this post's */
+            PyErr_SetString(PyExc_ValueError, "linear_scores: lexicon entries not in post order");
+            goto fail;
+        }
+        if (m > 1) qsort(cols, (size_t)m, sizeof(int64_t), cmp_i64);
+        for (Py_ssize_t i = 0; i < m; i++) {
+            if (i > 0 && cols[i] == cols[i - 1]) continue;
+            const double *x = w + (lex_off + cols[i]) * k;
+            for (int j = 0; j < k; j++) yy[j] += lex_value * x[j];
+        }
+        const double *row = dense + d * n_dense;
+        for (Py_ssize_t c = 0; c < n_dense; c++) {
+            const double a = row[c];
+            if (a == 0.0) continue;
+            const double *x = w + (dense_off + c) * k;
+            for (int j = 0; j < k; j++) yy[j] += a * x[j];
+        }
+    }
+    if (li != n_l) {
+        PyErr_SetString(PyExc_ValueError, "linear_scores: lexicon entries not in post order");
+        goto fail;
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    free(cols);
+    for (int i = 0; i < 8; i++) PyBuffer_Release(bufs[i]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"hash_ngrams", hash_ngrams, METH_VARARGS, "Hashed char_wb and word n-grams of a batch (see ngrams.py)."},
     {"trie_compile", trie_compile, METH_VARARGS, "Compile a lexicon trie from its flattened arrays."},
@@ -740,6 +863,7 @@ static PyMethodDef methods[] = {
     {"mixed_words", mixed_words, METH_VARARGS, "Words mixing digits or scripts (normalize.words)."},
     {"triple_runs", triple_runs, METH_VARARGS, "Runs of a character three times or more (normalize.squash)."},
     {"price_spans", price_spans, METH_VARARGS, "The bundled price regexes' matches (lexicon)."},
+    {"linear_scores", linear_scores, METH_VARARGS, "X @ weights for the design matrix of classify.featurise."},
     {NULL, NULL, 0, NULL},
 };
 

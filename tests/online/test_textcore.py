@@ -189,3 +189,56 @@ def test_a_lexicon_with_other_number_regexes_runs_them_as_regexes(tmp_path):
     assert lex._price_terms is None
     found = [m.term for m in lex.match(normalize("2 дозы, 1г по 15 000 тг"))]
     assert any("доз" in t for t in found) and sum(t.startswith("/") for t in found) == 3
+
+
+# ---- the linear scorer -------------------------------------------------------------------------------
+
+
+@needs_kernels
+def test_linear_scorer_gives_the_fitted_models_probabilities_bit_for_bit():
+    from narcotrace.online.classify import analyse_batch, featurise, load_model
+
+    model = load_model(None)
+    lex = Lexicon.load()
+    assert model._kernel_scorer() is not None
+    for i in range(0, len(CORPUS), 1000):
+        batch = analyse_batch(CORPUS[i:i + 1000], lex)
+        with_matrix = featurise(batch, model.space)
+        without = featurise(batch, model.space, matrix=False)
+        assert without.X is None
+        assert np.array_equal(with_matrix.char_norm, without.char_norm)
+        assert np.array_equal(with_matrix.word_norm, without.word_norm)
+        assert np.array_equal(model.model_.predict_proba(with_matrix.X), model.predict_proba_features(without))
+    # an empty post, and a post with no lexicon match, no indicator and no n-gram
+    for texts in ([""], ["  "], ["x"], ["", "продам мефедрон @shop_kz_bot", ""]):
+        batch = analyse_batch(texts, lex)
+        assert np.array_equal(model.model_.predict_proba(featurise(batch, model.space).X),
+                              model.predict_proba_features(featurise(batch, model.space, matrix=False)))
+
+
+@needs_kernels
+def test_linear_scorer_refuses_arrays_that_do_not_fit():
+    w = np.zeros((100, 3))
+    doc, col = np.zeros(2, np.int32), np.array([1, 2], np.int64)
+    ldoc, lcol = np.array([1, 0], np.int64), np.array([3, 4], np.int64)  # not in post order
+    dense = np.zeros((2, 4))
+    ok = (2, doc, col, doc, col, np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0, dense, w, 3, 40, 80, 90)
+    assert len(K.linear_scores(*ok)) == 2 * 3 * 8
+    with pytest.raises(ValueError, match="post order"):
+        K.linear_scores(*ok[:5], ldoc, lcol, *ok[7:])
+    with pytest.raises(ValueError, match="out of range"):
+        K.linear_scores(*ok[:2], np.array([1, 200], np.int64), *ok[3:])
+    with pytest.raises(ValueError, match="wrong sizes"):
+        K.linear_scores(*ok[:8], np.zeros((2, 20)), *ok[9:])
+
+
+def test_a_model_the_scorer_does_not_know_is_scored_from_the_matrix():
+    from narcotrace.online.classify import analyse_batch, load_model
+
+    model = load_model(None)
+    model._scorer = None  # e.g. an ensemble of calibrated classifiers
+    batch = analyse_batch(CORPUS[:300], Lexicon.load())
+    got = model.classify(batch)
+    del model._scorer
+    assert [(r.score, r.label, r.explanation) for r in got] == [(r.score, r.label, r.explanation)
+                                                                for r in model.classify(batch)]

@@ -35,6 +35,7 @@ from narcotrace.online.lexicon import KINDS, LexMatch, Lexicon
 from narcotrace.online.lexicon import categories as lexicon_categories
 from narcotrace.online.ngrams import Hashed, hash_batch
 from narcotrace.online.normalize import FLAGS, Normalized, normalize
+from narcotrace.textcore import KERNELS
 
 LABELS = ("none", "recruitment", "sale")  # sorted: the column order of predict_proba
 POSITIVE = ("sale", "recruitment")
@@ -192,7 +193,7 @@ _FLAG_COLUMN = {f: i for i, f in enumerate(FLAGS)}
 class Features:
     """The design matrix of a batch plus what is needed to attribute scores back to spans."""
 
-    X: sp.csr_matrix
+    X: sp.csr_matrix | None  # None: not assembled (featurise(matrix=False))
     hashed: Hashed
     char_norm: np.ndarray
     word_norm: np.ndarray
@@ -200,11 +201,16 @@ class Features:
     dense: np.ndarray
 
 
-def featurise(batch: Sequence[Analysis], space: FeatureSpace) -> Features:
+def featurise(batch: Sequence[Analysis], space: FeatureSpace, matrix: bool = True) -> Features:
+    """The batch's features. With matrix=False the design matrix X is not assembled (X is None): the
+    compiled kernel scores the same features from their parts (`PostClassifier.predict_proba_features`)."""
     n = len(batch)
     hashed = hash_batch([a.norm.text[:MAX_NGRAM_CHARS] for a in batch], space.n_char, space.n_word)
-    char, char_norm = _occurrences(hashed.char_doc, hashed.char_col, n, space.n_char)
-    word, word_norm = _occurrences(hashed.word_doc, hashed.word_col, n, space.n_word)
+    if matrix:
+        char, char_norm = _occurrences(hashed.char_doc, hashed.char_col, n, space.n_char)
+        word, word_norm = _occurrences(hashed.word_doc, hashed.word_col, n, space.n_word)
+    else:
+        char_norm, word_norm = _norms(hashed.char_doc, n), _norms(hashed.word_doc, n)
     nk = len(KINDS)
     width = len(DENSE)
     pair_base = 2 * nk + len(_LEX_CATEGORIES)
@@ -251,10 +257,18 @@ def featurise(batch: Sequence[Analysis], space: FeatureSpace) -> Features:
     dense[:, : 2 * nk + len(_LEX_CATEGORIES)] = np.log1p(dense[:, : 2 * nk + len(_LEX_CATEGORIES)])
     dense[:, ind_base + len(_INDICATOR_KINDS)] = np.log1p(dense[:, ind_base + len(_INDICATOR_KINDS)])
     dense[:, -1] = np.log1p(dense[:, -1]) / 10.0
+    if not matrix:
+        return Features(None, hashed, char_norm, word_norm, lm, dense)
     lex = sp.csr_matrix((np.ones(len(lm.doc)), (lm.doc, lm.col)), shape=(n, space.n_lex))
     lex.data = np.minimum(lex.data, 1.0) * space.lex_value if lex.nnz else lex.data
     X = sp.hstack([char, word, lex, sp.csr_matrix(dense)], format="csr")
     return Features(X, hashed, char_norm, word_norm, lm, dense)
+
+
+def _norms(doc: np.ndarray, n_docs: int) -> np.ndarray:
+    """sqrt(occurrences in each doc), at least 1 (the norms of `_occurrences`)."""
+    counts = np.bincount(doc, minlength=n_docs) if len(doc) else np.zeros(n_docs, dtype=np.int64)
+    return np.sqrt(np.maximum(counts, 1)).astype(np.float64)
 
 
 def _occurrences(doc: np.ndarray, col: np.ndarray, n_docs: int, n_features: int) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -265,7 +279,7 @@ def _occurrences(doc: np.ndarray, col: np.ndarray, n_docs: int, n_features: int)
     lets the explanation give every word its share of the score.
     """
     counts = np.bincount(doc, minlength=n_docs) if len(doc) else np.zeros(n_docs, dtype=np.int64)
-    norms = np.sqrt(np.maximum(counts, 1)).astype(np.float64)
+    norms = np.sqrt(np.maximum(counts, 1)).astype(np.float64)  # as _norms
     order = np.argsort(doc, kind="stable")
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
@@ -324,6 +338,7 @@ class PostClassifier:
         # the explanation's float64 weight cache is rebuilt on first use; it would triple the model file
         state = dict(self.__dict__)
         state.pop("_w_explain", None)
+        state.pop("_scorer", None)
         return state
 
     def base_estimator(self):
@@ -335,7 +350,52 @@ class PostClassifier:
 
     # -- prediction
     def predict_proba_features(self, feats: Features) -> np.ndarray:
+        if feats.X is None:
+            return self._predict_proba_kernel(feats)
         return self.model_.predict_proba(feats.X)
+
+    def _kernel_scorer(self) -> tuple | None:
+        """What the compiled scorer needs, when it can stand in for the fitted model: a sigmoid-calibrated
+        linear model fitted on all the data at once (ensemble=False); the float64 weights laid out per column
+        (~19 MB, built on first use, never saved)."""
+        scorer = getattr(self, "_scorer", False)
+        if scorer is False:
+            scorer = None
+            cals = getattr(getattr(self, "model_", None), "calibrated_classifiers_", None)
+            if KERNELS is not None and cals is not None and len(cals) == 1 and cals[0].method == "sigmoid":
+                est = cals[0].estimator
+                coef = getattr(est, "coef_", None)
+                if (coef is not None and coef.ndim == 2 and coef.shape == (len(LABELS), self.space.width)
+                        and len(cals[0].classes) == len(LABELS)):
+                    positions = np.searchsorted(np.sort(cals[0].classes), est.classes_)
+                    scorer = (np.ascontiguousarray(coef.T, dtype=np.float64), np.asarray(est.intercept_),
+                              positions, cals[0].calibrators)
+            self._scorer = scorer
+        return scorer
+
+    def _predict_proba_kernel(self, feats: Features) -> np.ndarray:
+        """`model_.predict_proba` of the design matrix featurise would assemble, from its parts: the linear
+        scores by the compiled kernel (the same sums as SciPy's, bit for bit), then scikit-learn's sigmoid
+        calibrators and its normalisation (_CalibratedClassifier.predict_proba, scikit-learn 1.9)."""
+        scorer = self._kernel_scorer()
+        if scorer is None:
+            raise ValueError("features without a design matrix need the compiled scorer; featurise(matrix=True)")
+        w, intercept, positions, calibrators = scorer
+        sp_ = self.space
+        h, lm = feats.hashed, feats.lex
+        n = h.n_docs
+        raw = KERNELS.linear_scores(n, h.char_doc, h.char_col, h.word_doc, h.word_col, lm.doc, lm.col,
+                                    float(sp_.lex_value), np.ascontiguousarray(feats.dense, dtype=np.float64), w,
+                                    w.shape[1], sp_.word_offset, sp_.lex_offset, sp_.dense_offset)
+        scores = np.frombuffer(raw, dtype=np.float64).reshape(n, w.shape[1]) + intercept
+        proba = np.zeros((n, len(LABELS)))
+        for class_idx, this_pred, calibrator in zip(positions, scores.T, calibrators):
+            proba[:, class_idx] = calibrator.predict(this_pred)
+        denominator = np.sum(proba, axis=1)[:, np.newaxis]
+        uniform_proba = np.full_like(proba, 1 / len(LABELS))
+        proba = np.divide(proba, denominator, out=uniform_proba, where=denominator != 0)
+        proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+        return proba
 
     def predict_proba(self, batch: Sequence[Analysis]) -> np.ndarray:
         return self.predict_proba_features(featurise(batch, self.space))
@@ -345,7 +405,7 @@ class PostClassifier:
         if not batch:
             return []
         t = self.threshold if threshold is None else threshold
-        feats = featurise(batch, self.space)
+        feats = featurise(batch, self.space, matrix=self._kernel_scorer() is None)
         proba = self.predict_proba_features(feats)
         labels = label_from_proba(proba, t)
         explanations = self.explain(batch, feats, proba) if explain else [[] for _ in batch]
