@@ -4,6 +4,10 @@
 
 - n-gram hashes of a batch of 4,000 normalised posts: `_textcore.hash_ngrams` vs `ngrams.hash_batch_numpy`;
 - the lexicon trie over each normalised post: `_textcore.trie_spans` vs the trie's regular expression;
+- the scans of normalisation (runs outside ASCII and Cyrillic, letters split by separators, words mixing
+  digits or scripts, stretched letters) and the bundled price regexes: `_textcore` vs the regular expressions;
+- features and probabilities of batches of 4,000: `linear_scores` on the features' parts vs the design matrix
+  and scikit-learn's `predict_proba` (hashing included on both sides);
 - validating fresh +7 phone numbers (each seen once): `phones._plus7`, which asks phonenumbers once per
   6-digit prefix, vs `identifiers.phone` (phonenumbers) per number.
 
@@ -81,6 +85,40 @@ def main() -> None:
     assert all(KERNELS.trie_spans(trie, t) == [v for m in rx.finditer(t) for v in m.span()] for t in norms)
     _pair("lexicon trie", lambda: [KERNELS.trie_spans(trie, t) for t in norms],
           lambda: [[m.span() for m in rx.finditer(t)] for t in norms], len(norms), args.repeat)
+
+    from narcotrace.online import normalize as nm
+
+    lows = [t.lower() for t in texts]
+    price = next(r for r, term in lex._regex_rxs if term is None)
+    names = list(price.groupindex)
+    scans = [
+        ("normalisation: exotic runs", KERNELS.exotic_runs,
+         lambda t: [v for m in nm._EXOTIC.finditer(t) for v in m.span()], texts),
+        ("normalisation: split letters", KERNELS.sep_pairs,
+         lambda t: [v for m in nm._SEP_PAIR.finditer(t) for v in (m.start(), m.end(), len(m.group(1)))], lows),
+        ("normalisation: mixed words", KERNELS.mixed_words,
+         lambda t: [v for span in nm._mixed_words(t) for v in span], lows),
+        ("normalisation: stretched letters", KERNELS.triple_runs,
+         lambda t: [v for span in nm._triple_runs(t) for v in span], lows),
+        ("bundled price regexes", KERNELS.price_spans,
+         lambda t: [v for m in price.finditer(t) for v in (m.start(), m.end(), names.index(m.lastgroup))], norms),
+    ]
+    for name, kernel, reference, inputs in scans:
+        assert all(kernel(t) == reference(t) for t in inputs), name
+        _pair(name, lambda k=kernel, i=inputs: [k(t) for t in i], lambda r=reference, i=inputs: [r(t) for t in i],
+              len(inputs), args.repeat)
+
+    from narcotrace.online.classify import analyse_batch, featurise, load_model
+
+    model = load_model(None)
+    analysed = [analyse_batch(texts[i:i + 4000], lex) for i in range(0, len(texts), 4000)]
+    for batch in analysed[:1]:
+        assert np.array_equal(model.model_.predict_proba(featurise(batch, model.space).X),
+                              model.predict_proba_features(featurise(batch, model.space, matrix=False)))
+    _pair("features + model probabilities (batches)",
+          lambda: [model.predict_proba_features(featurise(b, model.space, matrix=False)) for b in analysed],
+          lambda: [model.model_.predict_proba(featurise(b, model.space).X) for b in analysed], len(texts),
+          args.repeat)
 
     rnd = random.Random(5)
     operators = ["700", "701", "702", "705", "706", "707", "708", "747", "771", "775", "776", "777", "778"]
