@@ -265,10 +265,14 @@ def featurise(batch: Sequence[Analysis], space: FeatureSpace, matrix: bool = Tru
     return Features(X, hashed, char_norm, word_norm, lm, dense)
 
 
-def _norms(doc: np.ndarray, n_docs: int) -> np.ndarray:
-    """sqrt(occurrences in each doc), at least 1 (the norms of `_occurrences`)."""
+def _counts_and_norms(doc: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Occurrences in each doc, and their square roots (at least 1): the norms of `_occurrences`."""
     counts = np.bincount(doc, minlength=n_docs) if len(doc) else np.zeros(n_docs, dtype=np.int64)
-    return np.sqrt(np.maximum(counts, 1)).astype(np.float64)
+    return counts, np.sqrt(np.maximum(counts, 1)).astype(np.float64)
+
+
+def _norms(doc: np.ndarray, n_docs: int) -> np.ndarray:
+    return _counts_and_norms(doc, n_docs)[1]
 
 
 def _occurrences(doc: np.ndarray, col: np.ndarray, n_docs: int, n_features: int) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -278,8 +282,7 @@ def _occurrences(doc: np.ndarray, col: np.ndarray, n_docs: int, n_features: int)
     unlike it, needs no sort to merge duplicates: each occurrence keeps its own entry, which is also what
     lets the explanation give every word its share of the score.
     """
-    counts = np.bincount(doc, minlength=n_docs) if len(doc) else np.zeros(n_docs, dtype=np.int64)
-    norms = np.sqrt(np.maximum(counts, 1)).astype(np.float64)  # as _norms
+    counts, norms = _counts_and_norms(doc, n_docs)
     order = np.argsort(doc, kind="stable")
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
