@@ -280,6 +280,14 @@ def test_ibans():
     assert contract("Неверный KZ87125KZT5004100100")["ibans"] == []
 
 
+def test_ibans_at_the_start_of_a_text_and_beside_handles():
+    # the cheap first test skips "shop24bot"-like names (letters, two digits, glued to a word) without
+    # skipping an IBAN at the very start of the text, after punctuation, or in a post full of such names
+    assert contract("KZ86125KZT5004100100 — счёт")["ibans"] == ["KZ86125KZT5004100100"]
+    assert contract("бот @darkdom24bot, счёт:KZ86 125K ZT50 0410 0100")["ibans"] == ["KZ86125KZT5004100100"]
+    assert contract("бот @darkdom24bot, клад82, store777")["ibans"] == []
+
+
 # ---- crypto ----------------------------------------------------------------------------------------
 
 
