@@ -32,6 +32,7 @@ _URL = re.compile(
 _EMAIL = re.compile(rf"(?<![\w.+-])(?P<local>[a-z0-9][a-z0-9._%+-]{{0,63}})@(?P<host>{_HOST})(?![\w-])")
 _ONION = re.compile(r"(?<![a-z2-7])(?P<addr>[a-z2-7]{56})\.onion(?![\w-])")
 _TRAILING = ".,;:!?)]}»\"'…"
+_NUMERIC_HOST = re.compile(r"[\d.]+")  # an IP address (or a number) where a host name would be
 # Cheap test for anything host-like: a dot between a letter or digit and a letter (starts on the dot).
 _HOSTISH = re.compile(r"\.(?<=[a-z0-9\u0400-\u04ff-]\.)[a-z\u0400-\u04ff]")
 # Suffixes that are also common file extensions: a bare "readme.md" or "setup.py" is a file, not a site.
@@ -189,7 +190,7 @@ class Urls(Extractor):
             if not scan.free(start, end):
                 continue
             host = host.rstrip(".")
-            if re.fullmatch(r"[\d.]+", host):
+            if _NUMERIC_HOST.fullmatch(host):
                 if m.group("h1") is not None:  # an IP address URL: keep the URL, there is no domain
                     yield Indicator("url", url, "url:" + url, None, start, end, {"host": host})
                 continue
