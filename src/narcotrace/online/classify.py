@@ -210,7 +210,7 @@ def featurise(batch: Sequence[Analysis], space: FeatureSpace, matrix: bool = Tru
         char, char_norm = _occurrences(hashed.char_doc, hashed.char_col, n, space.n_char)
         word, word_norm = _occurrences(hashed.word_doc, hashed.word_col, n, space.n_word)
     else:
-        char_norm, word_norm = _norms(hashed.char_doc, n), _norms(hashed.word_doc, n)
+        char_norm, word_norm = _counts_and_norms(hashed.char_doc, n)[1], _counts_and_norms(hashed.word_doc, n)[1]
     nk = len(KINDS)
     width = len(DENSE)
     pair_base = 2 * nk + len(_LEX_CATEGORIES)
@@ -269,10 +269,6 @@ def _counts_and_norms(doc: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndar
     """Occurrences in each doc, and their square roots (at least 1): the norms of `_occurrences`."""
     counts = np.bincount(doc, minlength=n_docs) if len(doc) else np.zeros(n_docs, dtype=np.int64)
     return counts, np.sqrt(np.maximum(counts, 1)).astype(np.float64)
-
-
-def _norms(doc: np.ndarray, n_docs: int) -> np.ndarray:
-    return _counts_and_norms(doc, n_docs)[1]
 
 
 def _occurrences(doc: np.ndarray, col: np.ndarray, n_docs: int, n_features: int) -> tuple[sp.csr_matrix, np.ndarray]:
