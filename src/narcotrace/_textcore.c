@@ -1,4 +1,4 @@
-/* narcotrace._textcore: the two text kernels of `scan` that are pure loops over code points.
+/* narcotrace._textcore: the text kernels of `scan` that are pure loops over code points, among them:
  *
  * - hash_ngrams: the hashed char_wb and word n-grams of a batch of texts, with their positions, the same
  *   values in the same order as the NumPy version in narcotrace/online/ngrams.py (which stays as the
@@ -24,7 +24,7 @@
 #include <uchar.h>
 #include <math.h>
 
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 
 static const uint64_t B = 0x100000001B3ULL; /* FNV prime, as in ngrams.py */
 
@@ -854,6 +854,110 @@ done:
     return out;
 }
 
+/* ---- indicator hints --------------------------------------------------------------------------------
+ * indicator_hints(text, low) -> int: in one pass, the cheap first tests that narcotrace/online/indicators
+ * runs before an extractor's full patterns (each bit is exactly the test named, which stays in
+ * indicators/base.py as the reference and the fallback):
+ *   1 FOUR_DIGITS  cards._FOUR_DIGITS        \d\d{3}
+ *   2 DIGIT_RUN    phones._SHORT_DIGIT_RUN   \d[\d \-.()+\u00a0]{5,}\d
+ *   4 GLUED        phones._LETTER_GLUED_HINT [\d)+](?<=[OoОоA-Za-z][\d)+])
+ *   8 IBAN         ibans._COUNTRY_AND_CHECK  \d\d(?<=[A-Za-z]{2}\d\d)(?<![A-Za-z0-9][A-Za-z]{2}\d\d)
+ *  16 LONG_TOKEN   crypto._LONG_TOKEN        [0-9A-Za-z][0-9A-Za-z]{24}
+ *  32 DISGUISED    base._DISGUISED, or U+20E3 (a keycap)
+ * and on the lower-cased copy:
+ *  64 DEFANG       any of web._DEFANG_HINTS
+ * 128 TG_LINK      "t.me", "telegram." or "tg://"
+ * 256 TG_WORD      "тг", "тел", "тлг", "tg", "tlg" or "telegram" */
+
+static inline int is_ascii_letter(Py_UCS4 ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); }
+static inline int is_ascii_alnum(Py_UCS4 ch) { return is_ascii_letter(ch) || (ch >= '0' && ch <= '9'); }
+
+static inline int is_disguised(Py_UCS4 ch) {
+    if (ch < 0xad) return 0;
+    return ch == 0xad || ch == 0x34f || ch == 0x115f || ch == 0x1160 || ch == 0x17b4 || ch == 0x17b5 ||
+           (ch >= 0x180b && ch <= 0x180e) || (ch >= 0x200b && ch <= 0x200f) || (ch >= 0x202a && ch <= 0x202e) ||
+           (ch >= 0x2060 && ch <= 0x2064) || (ch >= 0x2066 && ch <= 0x206f) || ch == 0x20e3 || ch == 0x3164 ||
+           (ch >= 0xfe00 && ch <= 0xfe0d) || ch == 0xfeff || ch == 0xffa0 || (ch >= 0xff01 && ch <= 0xff5e) ||
+           (ch >= 0x1d400 && ch <= 0x1d7ff);
+}
+
+static inline int in_phone_run(Py_UCS4 ch) { /* [\d \-.()+\u00a0] */
+    return ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')' || ch == '+' || ch == 0xa0 || is_digit(ch);
+}
+
+static int has_at(Text s, Py_ssize_t i, const char *needle) { /* needle: UTF-8 of ASCII or Cyrillic */
+    Py_ssize_t k = 0;
+    const unsigned char *p = (const unsigned char *)needle;
+    while (*p) {
+        Py_UCS4 want;
+        if (*p < 0x80) {
+            want = *p++;
+        } else { /* two-byte UTF-8 (Cyrillic) */
+            want = ((Py_UCS4)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+            p += 2;
+        }
+        if (i + k >= s.n || PyUnicode_READ(s.kind, s.data, i + k) != want) return 0;
+        k++;
+    }
+    return 1;
+}
+
+static PyObject *indicator_hints(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *text_, *low_;
+    if (!PyArg_ParseTuple(args, "UU", &text_, &low_)) return NULL;
+    Text s = {PyUnicode_KIND(text_), PyUnicode_DATA(text_), PyUnicode_GET_LENGTH(text_)};
+    long bits = 0;
+    Py_ssize_t digits = 0, alnum = 0, first_digit = -1;
+    Py_UCS4 p1 = 0, p2 = 0, p3 = 0; /* the three characters before ch */
+    for (Py_ssize_t i = 0; i < s.n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(s.kind, s.data, i);
+        int d = is_digit(ch);
+        digits = d ? digits + 1 : 0;
+        if (digits >= 4) bits |= 1;
+        if (in_phone_run(ch)) {
+            if (d) {
+                if (first_digit < 0) first_digit = i;
+                else if (i - first_digit >= 6) bits |= 2;
+            }
+        } else {
+            first_digit = -1;
+        }
+        if ((d || ch == ')' || ch == '+') &&
+            (is_ascii_letter(p1) || p1 == 'O' || p1 == 'o' || p1 == 0x41e || p1 == 0x43e))
+            bits |= 4;
+        /* ch and p1 digits, p2 and p3 ASCII letters, and no ASCII letter or digit before p3 */
+        if (d && i >= 3 && is_digit(p1) && is_ascii_letter(p2) && is_ascii_letter(p3) &&
+            !(i >= 4 && is_ascii_alnum(PyUnicode_READ(s.kind, s.data, i - 4))))
+            bits |= 8;
+        alnum = is_ascii_alnum(ch) ? alnum + 1 : 0;
+        if (alnum >= 25) bits |= 16;
+        if (is_disguised(ch)) bits |= 32;
+        p3 = p2;
+        p2 = p1;
+        p1 = ch;
+    }
+    Text l = {PyUnicode_KIND(low_), PyUnicode_DATA(low_), PyUnicode_GET_LENGTH(low_)};
+    for (Py_ssize_t i = 0; i < l.n; i++) {
+        switch (PyUnicode_READ(l.kind, l.data, i)) {
+        case '[': if (has_at(l, i, "[.]")) bits |= 64; break;
+        case '(': if (has_at(l, i, "(.)")) bits |= 64; break;
+        case '{': if (has_at(l, i, "{.}")) bits |= 64; break;
+        case 'd': if (has_at(l, i, "dot]") || has_at(l, i, "dot)")) bits |= 64; break;
+        case ' ': if (has_at(l, i, " dot ") || has_at(l, i, " . ")) bits |= 64; break;
+        case 0x442: /* т */
+            if (has_at(l, i, "точка")) bits |= 64;
+            if (has_at(l, i, "тг") || has_at(l, i, "тел") || has_at(l, i, "тлг")) bits |= 256;
+            break;
+        case 't':
+            if (has_at(l, i, "t.me") || has_at(l, i, "telegram.") || has_at(l, i, "tg://")) bits |= 128;
+            if (has_at(l, i, "tg") || has_at(l, i, "tlg") || has_at(l, i, "telegram")) bits |= 256;
+            break;
+        default: break;
+        }
+    }
+    return PyLong_FromLong(bits);
+}
+
 static PyMethodDef methods[] = {
     {"hash_ngrams", hash_ngrams, METH_VARARGS, "Hashed char_wb and word n-grams of a batch (see ngrams.py)."},
     {"trie_compile", trie_compile, METH_VARARGS, "Compile a lexicon trie from its flattened arrays."},
@@ -864,6 +968,7 @@ static PyMethodDef methods[] = {
     {"triple_runs", triple_runs, METH_VARARGS, "Runs of a character three times or more (normalize.squash)."},
     {"price_spans", price_spans, METH_VARARGS, "The bundled price regexes' matches (lexicon)."},
     {"linear_scores", linear_scores, METH_VARARGS, "X @ weights for the design matrix of classify.featurise."},
+    {"indicator_hints", indicator_hints, METH_VARARGS, "Indicator extractors' first tests in one pass (indicators/base.py)."},
     {NULL, NULL, 0, NULL},
 };
 

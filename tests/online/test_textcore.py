@@ -242,3 +242,26 @@ def test_a_model_the_scorer_does_not_know_is_scored_from_the_matrix():
     del model._scorer
     assert [(r.score, r.label, r.explanation) for r in got] == [(r.score, r.label, r.explanation)
                                                                 for r in model.classify(batch)]
+
+
+_HINT_PIECES = (list("0123456789 -.()+\u00a0[]{}/:_@ABKZOoОоТтaklmtz\n") +
+                ["٣", "３", "𝟒", "\u200b", "\u00ad", "\u20e3", "\ufe0f", "ｓ", "\U0001d41a", "🔥", "İ", "dot", "Dot",
+                 "точка", "ТОЧКА", "t.me", "T.ME", "telegram.", "tg://", "tg", "tlg", "тг", "ТЕЛ", "тлг", "KZ86",
+                 "xKZ86", "bc1", "TVJ6", "a" * 12])
+
+
+@needs_kernels
+def test_indicator_hints_are_the_first_tests_themselves():
+    # every bit equals its regex or substring test (hints.py); a bit set wrongly would skip an extractor
+    from narcotrace.online.indicators import hints
+    from narcotrace.online.indicators.base import _lower
+
+    texts = CORPUS + _fuzz(12, 40000, _HINT_PIECES, 24) + ["KZ86 125K ZT50", "8 7O7 123 45 67", "Tel87011234567",
+                                                           "shop[.]kz", "a" * 25, "a" * 24, "1234", "12 3", ""]
+    seen = 0
+    for text in texts:
+        low = _lower(text)
+        want = hints.hints_reference(text, low)
+        assert K.indicator_hints(text, low) == want, text
+        seen |= want
+    assert seen == (1 << 9) - 1  # every test was seen passing (and, on other texts, failing)

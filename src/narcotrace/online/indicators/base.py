@@ -15,18 +15,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from narcotrace.online.indicators.hints import DISGUISED, DISGUISED_CHARS, hints
 from narcotrace.online.normalize import CYR2LAT, INVISIBLE
 
-# Characters that hide an indicator from a plain reader of the text: invisible ones, fullwidth and
-# mathematical letters and digits ("@ｓｎｏｗ_ｋｚ", "𝟒𝟒𝟎𝟎 ..."). Handles, links, cards and wallets are
-# ASCII, so the scan reads them folded; spans are mapped back to the original. (The emoji variation
-# selectors U+FE0E/U+FE0F are left alone: they follow emoji rather than hide identifiers.)
-_DISGUISED = re.compile("[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
-                        "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0d\ufeff\uffa0\uff01-\uff5e"
-                        "\U0001d400-\U0001d7ff]")
-# ... and keycap digits, whose marks are dropped: "8️⃣7️⃣0️⃣" reads "870" (a second pattern: the first is a
-# single character class, which the engine scans for fastest)
-_DISGUISED_OR_KEYCAP = re.compile(_DISGUISED.pattern + "|\ufe0f?\u20e3")
+# Handles, links, cards and wallets are ASCII, so the scan reads disguised characters (hints.DISGUISED_CHARS:
+# invisible, fullwidth and mathematical ones) folded, and keycap digits without their marks: "8️⃣7️⃣0️⃣" reads
+# "870"; spans are mapped back to the original.
+_DISGUISED_OR_KEYCAP = re.compile(DISGUISED_CHARS.pattern + "|\ufe0f?\u20e3")
 
 
 # "@shор_kz" with Cyrillic о and р: handles are ASCII, so look-alikes in a mixed-script @name are read as Latin
@@ -50,22 +45,34 @@ class Indicator:
     details: dict = field(default_factory=dict)
 
 
-class Scan:
-    """One post being scanned: its text, a lower-case copy, and the spans already claimed."""
+def _lower(text: str) -> str:
+    """text.lower(), with the offsets of text: str.lower() keeps them except for "İ" (two characters)."""
+    low = text.lower()
+    return low if len(low) == len(text) else text.replace("İ", "i").lower()
 
-    __slots__ = ("original", "text", "lower", "_starts", "_ends", "found", "_origin")
+
+class Scan:
+    """One post being scanned: its text, a lower-case copy, the spans already claimed, and `hints`: the
+    bits of the extractors' first tests (narcotrace.online.indicators.hints)."""
+
+    __slots__ = ("original", "text", "lower", "hints", "_starts", "_ends", "found", "_origin")
 
     def __init__(self, text: str) -> None:
         self.original = text
         self._origin: list[int] | None = None  # original offset of each scanned character, when folded
-        if _DISGUISED.search(text) or "\u20e3" in text:
-            text = self._fold(text)
-        if "@" in text and not text.isascii():
-            text = _MIXED_MENTION.sub(lambda m: m.group().translate(CYR2LAT), text)  # one-to-one: spans hold
+        low = _lower(text)
+        bits = hints(text, low)
+        read = text
+        if bits & DISGUISED:
+            read = self._fold(read)
+        if "@" in read and not read.isascii():
+            read = _MIXED_MENTION.sub(lambda m: m.group().translate(CYR2LAT), read)  # one-to-one: spans hold
+        if read != text:
+            text, low = read, _lower(read)
+            bits = hints(text, low)
         self.text = text
-        low = text.lower()
-        # str.lower() keeps offsets except for "İ"; keep them so spans stay valid in both
-        self.lower = low if len(low) == len(text) else text.replace("İ", "i").lower()
+        self.lower = low
+        self.hints = bits
         self._starts: list[int] = []
         self._ends: list[int] = []
         self.found: list[Indicator] = []

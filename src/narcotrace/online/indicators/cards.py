@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from narcotrace import codecs, identifiers
+from narcotrace.online.indicators import hints
 from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 
 _BANKS = Path(__file__).resolve().parents[2] / "data" / "banks.yaml"
@@ -28,9 +29,6 @@ _CANDIDATE = re.compile(
     r"|\d{3}(?P<w>\s{1,4})\d{4}\s{1,4}\d{4}\s{1,4}\d{4}"
     r"|\d{12,18})(?![\d]|[.,/]\d)")
 _NON_DIGIT = re.compile(r"\D")
-# Every card layout has four digits in a row: a cheap first test (\d\d{3}, not \d{4}: the engine skips to a
-# leading character class in C)
-_FOUR_DIGITS = re.compile(r"\d\d{3}")
 _CARD_WORD_BEFORE = re.compile(r"(?:карт\w*|card|kart\w*|visa|mastercard|виза|kaspi|каспи|halyk|халык|gold|голд)\W{0,12}$")
 # Payment-network prefixes (ISO/IEC 7812 major industry identifiers 2-6, plus Uzcard 8600 and Humo 9860,
 # which Central Asian shops ask for).
@@ -97,7 +95,7 @@ class Cards(Extractor):
     kind = "card"
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if not _FOUR_DIGITS.search(scan.text):
+        if not scan.hints & hints.FOUR_DIGITS:
             return
         for m in _CANDIDATE.finditer(scan.text):
             start, end = m.span()

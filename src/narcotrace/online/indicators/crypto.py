@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from narcotrace import codecs, identifiers
+from narcotrace.online.indicators import hints
 from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 
 _B58 = "1-9A-HJ-NP-Za-km-z"
@@ -15,7 +16,6 @@ _CANDIDATE = re.compile(
     rf"|(?:bc1|BC1|ltc1|LTC1)[0-9A-Za-z]{{8,87}}"
     rf"|[{_B58}]{{25,106}})(?![0-9A-Za-z])")
 
-_LONG_TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z]{24}")  # every address has 25+ such characters in a row
 
 # base58check version bytes -> chain and address type
 _B58_VERSIONS = {
@@ -114,7 +114,7 @@ class Crypto(Extractor):
     kind = "crypto"
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if not _LONG_TOKEN.search(scan.text):
+        if not scan.hints & hints.LONG_TOKEN:
             return
         for m in _CANDIDATE.finditer(scan.text):
             if not scan.free(*m.span()):

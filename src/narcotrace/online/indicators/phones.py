@@ -10,6 +10,7 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 from narcotrace import identifiers
+from narcotrace.online.indicators import hints
 from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 
 REGION = "KZ"
@@ -19,9 +20,6 @@ REGION = "KZ"
 # looking behind only from there, so that the engine skips to digits, "+" and "(" in C.)
 _CANDIDATE = re.compile(r"[\d+(](?<![0-9A-Za-z_+(][\d+(])(?:(?<=\d)|(?<=\+)\s?\d|(?<=\()\d)"
                         r"[\d \-.()+\u00a0]{7,}\d(?!\d)")
-# Cheap first test, starting on a digit: a run shorter than any phone, since a letter O for a zero
-# ("87O77420517") may cut it
-_SHORT_DIGIT_RUN = re.compile(r"\d[\d \-.()+\u00a0]{5,}\d")
 _LONGEST = 40  # characters: the longest way people write one phone number
 _PHONE_SHAPED = re.compile(r"(?<![\d+])(?:\+\s?\d{1,3}[ \-]?)?\(?\d{2,5}\)?(?:[ \-.]?\d{2,4}){2,4}(?!\d)")
 _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
@@ -39,8 +37,6 @@ _NOT_PHONE_BEFORE = re.compile(
 _LATIN_CONTACT_GLUED = re.compile(
     r"[TtPpWwCcMmNn](?i:(?<![a-z].)(?:(?<=t)el|(?<=p)hone|(?<=w)hatsapp|(?<=w)a|(?<=c)all|(?<=m)ob"
     r"|(?<=m)obile|(?<=n)omer))(?=\+?\d)")
-# One cheap pass for both: a letter right before a digit, "+" or ")"
-_LETTER_GLUED_HINT = re.compile(r"[\d)+](?<=[OoОоA-Za-z][\d)+])")
 _O_FOR_ZERO = re.compile(r"[OoОо](?:(?<=[\d(][OoОо])[OoОо]{0,2}(?=[\d)])|(?<=\d[ \-.][OoОо])[OoОо]?(?=\d))")
 # Written the way phones are and prices are not: "+7 ...", "87011234567", "... 123 45 67"
 _PHONE_LAYOUT = re.compile(r"^\+|^[78]\d{10}$|\d{3}[ \-.]?\d{2}[ \-.]\d{2}$")
@@ -126,9 +122,9 @@ class Phones(Extractor):
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         text = scan.text
-        if not _SHORT_DIGIT_RUN.search(text):
+        if not scan.hints & hints.DIGIT_RUN:
             return
-        if _LETTER_GLUED_HINT.search(text):  # "8 7O7 ...", "Tel8701...": the phone view of the text
+        if scan.hints & hints.LETTER_GLUED:  # "8 7O7 ...", "Tel8701...": the phone view of the text
             text = _O_FOR_ZERO.sub(lambda m: "0" * len(m.group()), text)
             text = _LATIN_CONTACT_GLUED.sub(lambda m: " " * len(m.group()), text)
         for cand in _CANDIDATE.finditer(text):

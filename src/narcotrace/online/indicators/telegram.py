@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from narcotrace import identifiers
+from narcotrace.online.indicators import hints
 from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 
 # Telegram usernames: 5-32 of a-z, 0-9 and "_", starting with a letter (a few auctioned ones have 4).
@@ -61,7 +62,8 @@ class TelegramLinks(Extractor):
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower
-        firsts = [i for i in (low.find("t.me"), low.find("telegram."), low.find("tg://")) if i >= 0]
+        firsts = ([i for i in (low.find(h) for h in hints.TG_LINK_HINTS) if i >= 0]
+                  if scan.hints & hints.TG_LINK else [])
         if firsts:
             # Every link holds one of those three; at most "https://www." comes before it. The patterns begin
             # with optional parts, so the engine tries them at every position: start where a link can.
@@ -100,7 +102,7 @@ class TelegramMentions(Extractor):
                 near = _CONTACT_WORDS.search(low, max(0, m.start() - 25), m.start())
                 if _valid(name) and (looks or near) and scan.free(*m.span()):
                     yield _indicator(name, m.start(), m.end(), "spaced_mention")
-        if "тг" in low or "тел" in low or "тлг" in low or "tg" in low or "tlg" in low or "telegram" in low:
+        if scan.hints & hints.TG_WORD:
             for m in _KEYWORD.finditer(low):
                 name = m.group("name")
                 looks = "_" in name or any(c.isdigit() for c in name) or name.endswith("bot")

@@ -9,6 +9,7 @@ from functools import lru_cache
 import tldextract
 
 from narcotrace import codecs, identifiers
+from narcotrace.online.indicators import hints
 from narcotrace.online.indicators.base import Extractor, Indicator, Scan
 from narcotrace.online.indicators.crypto import addresses_in_url
 
@@ -237,7 +238,6 @@ _DEFANG_SEP = re.compile(rf"{_BRACKET_DOT}|{_WORD_DOT}")
 _DEFANG_FIND = re.compile(r"[\[({](?:\.|dot|точка)[\])}]|\.(?<=\s\.)(?=\s)|dot(?<=\sdot)(?=\s)"
                           r"|точка(?<=\sточка)(?=\s)")
 _NAME_BEFORE = re.compile(r"(?:hxxps?://)?[a-z0-9\u0400-\u04ff.-]+$")
-_DEFANG_HINTS = ("[.]", "(.)", "{.}", "dot]", "dot)", " dot ", "точка", " . ")
 _SITE_WORD_BEFORE = re.compile(r"(?:сайт\w*|site|website|адрес\w*|address|зеркал\w*|mirror|домен\w*|domain|"
                                r"ссылк\w*|link|url|заход\w*|переход\w*|visit|go to)\W{0,4}$")
 _NAME_LIKE = re.compile(r"[\d-]")
@@ -270,7 +270,7 @@ class Defanged(Extractor):
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower
-        if not any(hint in low for hint in _DEFANG_HINTS):
+        if not scan.hints & hints.DEFANG:
             return
         for m in self._candidates(low):
             written = m.group("host")
