@@ -99,7 +99,8 @@ TABLES: dict[str, Table] = {
             ("explanation", "JSON", "spans and features that drove the score"),
             ("model_version", "VARCHAR", "classifier version"),
             ("scanned_at", "TIMESTAMP", "when it was classified (UTC)"),
-        ], ("post_id",)),
+        ]),  # No PRIMARY KEY on purpose, as for transfers: scan keeps post_id unique (delete-then-insert per
+        #     write), and the key index cost ~6 µs a post and ~41 bytes of memory a post during a big scan.
         _t("indicators", "Contact and payment indicators extracted from posts, validated and normalised.", [
             ("post_id", "VARCHAR", "post it was found in"),
             ("kind", "VARCHAR", "telegram | url | domain | onion | email | phone | card | iban | crypto"),

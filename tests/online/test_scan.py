@@ -165,30 +165,32 @@ def test_a_worker_that_cannot_start_stops_the_scan_with_a_clear_error(workspace,
         scan_paths(workspace, [src], workers=2, batch_size=3, show_progress=False)
 
 
-def test_a_scan_caps_duckdb_memory_by_the_size_of_the_posts_index_and_restores_it(workspace, tmp_path):
-    # DuckDB's cap during a scan leaves room for the scan's own memory, but never less than the key
-    # index of `posts` needs (it cannot spill): a big workspace must still scan
+def test_a_scan_caps_duckdb_memory_and_restores_it_with_room_for_an_old_key_index(workspace, tmp_path):
+    # DuckDB's cap during a scan leaves room for the scan's own memory. `posts` has no key index; a
+    # workspace made before it lost its primary key keeps the index, which cannot spill: the cap then
+    # grows with it, so that a big old workspace still scans
     from narcotrace.online import scan
 
-    def limit() -> str:
-        return workspace.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    def limit() -> float:
+        number, unit = workspace.con.execute("SELECT current_setting('memory_limit')").fetchone()[0].split()
+        return float(number) * {"MiB": 1, "GiB": 1024, "KiB": 1 / 1024}[unit]
 
     before = limit()
     src = write_jsonl(tmp_path / "p.jsonl", POSTS)
     scan_paths(workspace, [src], show_progress=False)
     assert limit() == before
-    small = scan._Writer(workspace, "v", None, scan.ScanReport(scan.ReadReport()))
-    small_cap = limit()
-    small._stored = 30_000_000  # as if the workspace held 30 M posts
-    small._set_memory_limit(coming=1_000_000)
-    big_cap = limit()
-
-    def mib(setting: str) -> float:
-        number, unit = setting.split()
-        return float(number) * {"MiB": 1, "GiB": 1024, "KiB": 1 / 1024}[unit]
-
-    assert 240 <= mib(small_cap) <= 280
-    assert mib(big_cap) >= mib(small_cap) + 31_000_000 * 41 / 2**20
+    writer = scan._Writer(workspace, "v", None, scan.ScanReport(scan.ReadReport()))
+    assert 240 <= limit() <= 280
+    writer._stored = 30_000_000  # as if the workspace held 30 M posts
+    writer._set_memory_limit()
+    assert 240 <= limit() <= 280
+    workspace.con.execute("ALTER TABLE posts ADD PRIMARY KEY (post_id)")  # as workspaces before 2026-11-23
+    old = scan._Writer(workspace, "v", None, scan.ScanReport(scan.ReadReport()))
+    old._stored = 30_000_000
+    old._set_memory_limit()
+    assert limit() >= 256 + 30_000_000 * 41 / 2**20
+    scan_paths(workspace, [src], show_progress=False)  # and re-scanning into it still replaces the rows
+    assert workspace.count("posts") == len(POSTS)
 
 
 def test_repeated_texts_give_the_same_results_as_without_the_cache(workspace, tmp_path):

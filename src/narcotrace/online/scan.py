@@ -451,8 +451,8 @@ _IND_SCHEMA = pa.schema([
 # straight to the database file, compressed, instead of into the write-ahead log first and into the file
 # again at the checkpoint: 60,000 posts per transaction cost the main process ~35 µs per post, 125,000 ~21.
 FLUSH_POSTS = 125_000
-SCAN_DUCKDB_MEMORY = 256 << 20  # DuckDB's cap during a scan, plus the key index (see _Writer)
-SCAN_INDEX_BYTES_PER_POST = 64  # the ART index of posts.post_id took ~41 bytes a key; with headroom
+SCAN_DUCKDB_MEMORY = 256 << 20  # DuckDB's cap during a scan (see _Writer)
+SCAN_INDEX_BYTES_PER_POST = 64  # an old workspace's key index of posts.post_id took ~41 bytes a key; with headroom
 FLUSH_CHARS = 50_000_000  # ... or this many characters of text, whichever comes first (long pages)
 
 
@@ -475,16 +475,19 @@ class _Writer:
         self._rows = 0
         self._chars = 0
         self._stored = ws.count("posts")  # rows of `posts` after the last write: sizes DuckDB's memory cap
+        self._keyed = bool(ws.con.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'posts' AND constraint_type = 'PRIMARY KEY'"
+        ).fetchone()[0])
         self._set_memory_limit()
 
-    def _set_memory_limit(self, coming: int = 0) -> None:
+    def _set_memory_limit(self) -> None:
         """DuckDB would otherwise cache up to its workspace limit (half of RAM) while a big scan grows the
         tables. The scan's own memory (two workers of ~450 MiB, the batches in flight, up to FLUSH_POSTS
-        posts buffered for the next write) stays under 1.5 GiB, so DuckDB gets 256 MiB plus what the
-        primary-key index of `posts` needs, which must stay in memory (≈ 41 bytes a post id, measured):
-        1 M posts stay under 2 GiB in all, and a workspace of tens of millions of posts still scans.
-        (512 MiB wrote no faster: the main process took 47-49 s of CPU for 1 M posts either way.)"""
-        index = SCAN_INDEX_BYTES_PER_POST * (self._stored + coming)
+        posts buffered for the next write) stays under 1.5 GiB, so DuckDB gets SCAN_DUCKDB_MEMORY: 1 M posts
+        stay under 2 GiB in all. (512 MiB wrote no faster: the main process took 47-49 s of CPU for 1 M
+        posts either way.) Workspaces made before posts lost its primary key keep their key index, which
+        DuckDB must hold in memory (~41 bytes a post id): it gets that much more."""
+        index = SCAN_INDEX_BYTES_PER_POST * self._stored if self._keyed else 0
         self.ws.con.execute(f"SET memory_limit = '{(SCAN_DUCKDB_MEMORY + index) >> 20}MiB'")
 
     def add(self, posts: list[RawPost], result: dict) -> None:
@@ -541,7 +544,8 @@ class _Writer:
             kept = pa.array(keep, pa.int64())
             ind_tbl = ind_tbl.filter(pa.compute.is_in(ind_tbl.column("_row"), value_set=kept))
         ind_tbl = ind_tbl.drop_columns(["_row"])
-        self._set_memory_limit(coming=posts_tbl.num_rows)
+        self._stored += posts_tbl.num_rows
+        self._set_memory_limit()
         with self.ws.transaction(_scan_posts=posts_tbl, _scan_inds=ind_tbl) as con:
             # delete-then-insert is cheaper than INSERT OR REPLACE on the primary key, and replaces the same
             con.execute("DELETE FROM indicators WHERE post_id IN (SELECT post_id FROM _scan_posts)")
