@@ -175,10 +175,13 @@ def test_a_scan_caps_duckdb_memory_and_restores_it_with_room_for_an_old_key_inde
         number, unit = workspace.con.execute("SELECT current_setting('memory_limit')").fetchone()[0].split()
         return float(number) * {"MiB": 1, "GiB": 1024, "KiB": 1 / 1024}[unit]
 
-    before = limit()
+    def threads() -> int:
+        return int(workspace.con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+    before, threads_before = limit(), threads()
     src = write_jsonl(tmp_path / "p.jsonl", POSTS)
     scan_paths(workspace, [src], show_progress=False)
-    assert limit() == before
+    assert (limit(), threads()) == (before, threads_before)  # the scan wrote on one thread, then gave them back
     writer = scan._Writer(workspace, "v", None, scan.ScanReport(scan.ReadReport()))
     assert 240 <= limit() <= 280
     writer._stored = 30_000_000  # as if the workspace held 30 M posts
