@@ -84,20 +84,26 @@ def as_text(value: Any) -> str | None:
     return None
 
 
-def post_from_record(record: dict, fmap: dict[str, str], *, source: str, row: int, raw_text: str, fmt: str,
+def clip_raw(raw_text: str | bytes) -> str:
+    """The first 2,000 characters of a row as read (text, or UTF-8 bytes), for the quarantine."""
+    return raw_text[:2000] if isinstance(raw_text, str) else raw_text[:8000].decode("utf-8", "replace")[:2000]
+
+
+def post_from_record(record: dict, fmap: dict[str, str], *, source: str, row: int, raw_text: str | bytes, fmt: str,
                      captured_at: datetime, sha256: str, report: Any) -> Any:
-    """A RawPost from one JSONL object or CSV row, or a Quarantined saying which field is wrong."""
+    """A RawPost from one JSONL object or CSV row, or a Quarantined saying which field is wrong (with the row
+    as read: `raw_text`, text or UTF-8 bytes, decoded only then)."""
     if "text" not in fmap:
         return Quarantined(source, row, "no text field (expected one of: " + ", ".join(ALIASES["text"]) + ")",
-                           raw_text[:2000])
+                           clip_raw(raw_text))
     text = record.get(fmap["text"])
     if text is None:
-        return Quarantined(source, row, f"field '{fmap['text']}' is null", raw_text[:2000])
+        return Quarantined(source, row, f"field '{fmap['text']}' is null", clip_raw(raw_text))
     if not isinstance(text, str):
         return Quarantined(source, row, f"field '{fmap['text']}' is a {type(text).__name__}, expected text",
-                           raw_text[:2000])
+                           clip_raw(raw_text))
     if not text.strip():
-        return Quarantined(source, row, f"field '{fmap['text']}' is empty", raw_text[:2000])
+        return Quarantined(source, row, f"field '{fmap['text']}' is empty", clip_raw(raw_text))
     post_id = as_text(record.get(fmap["id"])) if "id" in fmap else None
     if post_id is None:
         post_id = f"{source.rsplit('/', 1)[-1]}:{row}"

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from narcotrace.online.sources.accounting import FileReport
 from narcotrace.online.sources.base import Quarantined, RawPost
-from narcotrace.online.sources.fields import field_map, post_from_record
-from narcotrace.online.sources.textfile import MAX_ROW_BYTES, SNIFF_BYTES, file_problem, iter_lines, sniff_encoding
+from narcotrace.online.sources.fields import clip_raw, field_map, post_from_record
+from narcotrace.online.sources.textfile import (MAX_ROW_BYTES, SNIFF_BYTES, file_problem, iter_lines, sniff_encoding,
+                                                 undecodable)
 
 
 def read(path: Path, report: FileReport, *, captured_at: datetime,
@@ -34,27 +35,44 @@ def read(path: Path, report: FileReport, *, captured_at: datetime,
             yield from _read_array(f, enc.bom, source, report, captured_at, max_row_bytes)
             return
         fmap_cache: dict[tuple, dict[str, str]] = {}
-        for line in iter_lines(f, enc, max_row_bytes):
+        utf8 = enc.codec == "utf-8"  # orjson reads the line's bytes itself: no decoding to str first
+        for line in iter_lines(f, enc, max_row_bytes, decode=not utf8):
             if line.error:
                 yield Quarantined(source, line.number, line.error, line.raw[:2000].decode(enc.codec, "replace"))
                 continue
-            text = line.text or ""
-            if not text.strip():
-                report.skipped["blank lines"] += 1
-                continue
-            try:
-                record = orjson.loads(text)  # ~4x faster than json; what it refuses, json gets a second look at
-            except orjson.JSONDecodeError:
-                try:
-                    record = json.loads(text)  # NaN, integers over 64 bits
-                except json.JSONDecodeError as e:
-                    yield Quarantined(source, line.number, f"not valid JSON: {e.msg} at column {e.colno}",
-                                      text[:2000])
+            record = _UNREAD
+            raw_text: str | bytes = line.raw
+            if utf8:
+                if not line.raw.strip():
+                    report.skipped["blank lines"] += 1
                     continue
+                try:
+                    record = orjson.loads(line.raw)
+                except orjson.JSONDecodeError:
+                    # not UTF-8, blank but for Unicode spaces, or JSON only json reads: read as a decoded line
+                    problem = undecodable(line.raw, enc)
+                    if problem:
+                        yield Quarantined(source, line.number, problem, line.raw[:2000].decode(enc.codec, "replace"))
+                        continue
+                    line.text = line.raw.decode(enc.codec)
+            if record is _UNREAD:
+                raw_text = text = line.text or ""
+                if not text.strip():
+                    report.skipped["blank lines"] += 1
+                    continue
+                try:
+                    record = orjson.loads(text)  # ~4x faster than json; what it refuses, json gets a second look at
+                except orjson.JSONDecodeError:
+                    try:
+                        record = json.loads(text)  # NaN, integers over 64 bits
+                    except json.JSONDecodeError as e:
+                        yield Quarantined(source, line.number, f"not valid JSON: {e.msg} at column {e.colno}",
+                                          text[:2000])
+                        continue
             if not isinstance(record, dict):
                 yield Quarantined(source, line.number,
                                   f"not a JSON object (a {type(record).__name__}); expected {{\"id\", \"text\", ...}}",
-                                  text[:2000])
+                                  clip_raw(raw_text))
                 continue
             keys = tuple(record)
             fmap = fmap_cache.get(keys)
@@ -62,11 +80,12 @@ def read(path: Path, report: FileReport, *, captured_at: datetime,
                 fmap = fmap_cache[keys] = field_map(list(keys))
                 if len(fmap_cache) > 256:  # heterogeneous keys: don't grow without bound
                     fmap_cache.clear()
-            yield post_from_record(record, fmap, source=source, row=line.number, raw_text=text, fmt="jsonl",
+            yield post_from_record(record, fmap, source=source, row=line.number, raw_text=raw_text, fmt="jsonl",
                                    captured_at=captured_at, sha256=hashlib.sha256(line.raw).hexdigest(),
                                    report=report)
 
 
+_UNREAD = object()  # a line not parsed yet
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 

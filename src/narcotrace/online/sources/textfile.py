@@ -104,13 +104,43 @@ class Line:
     error: str | None = None
 
 
-def iter_lines(f: BinaryIO, enc: Encoding, max_bytes: int = MAX_ROW_BYTES) -> Iterator[Line]:
-    """Lines of a text file, each decoded alone, never holding more than `max_bytes` of one line."""
+def iter_lines(f: BinaryIO, enc: Encoding, max_bytes: int = MAX_ROW_BYTES, decode: bool = True) -> Iterator[Line]:
+    """Lines of a text file, each decoded alone, never holding more than `max_bytes` of one line.
+
+    decode=False (UTF-8 files only): lines come with their raw bytes and text None, for a caller that
+    decodes them itself (orjson reads UTF-8 bytes directly) and calls `undecodable` when that fails."""
     f.seek(enc.bom)
-    if enc.ascii_compatible:
+    if not decode and enc.codec == "utf-8":
+        yield from _iter_raw_lines(f, max_bytes)
+    elif enc.ascii_compatible:
         yield from _iter_byte_lines(f, enc, max_bytes)
     else:
         yield from _iter_wide_lines(f, enc, max_bytes)
+
+
+def undecodable(raw: bytes, enc: Encoding) -> str | None:
+    """Why a line's bytes are not text in this encoding (what iter_lines would have said), or None."""
+    try:
+        raw.decode(enc.codec)
+    except UnicodeDecodeError as e:
+        return f"not valid {enc.codec} text at byte {e.start + 1} of the line"
+    return None
+
+
+def _iter_raw_lines(f: BinaryIO, max_bytes: int) -> Iterator[Line]:
+    n = 0
+    readline = f.readline
+    while True:
+        chunk = readline(max_bytes + 1)
+        if not chunk:
+            return
+        n += 1
+        if chunk[-1:] == b"\n":
+            yield Line(n, chunk[:-2] if chunk[-2:-1] == b"\r" else chunk[:-1], None)
+        elif len(chunk) > max_bytes:
+            yield Line(n, b"", None, _too_long(chunk, f, max_bytes))
+        else:
+            yield Line(n, chunk, None)
 
 
 def _iter_byte_lines(f: BinaryIO, enc: Encoding, max_bytes: int) -> Iterator[Line]:
