@@ -235,9 +235,8 @@ def test_the_cache_does_not_serve_posts_whose_entities_add_indicators(workspace,
 
     scan._init(None, [], None)
     text = POSTS[0]["text"]
-    plain = ("a", "src", text, None, None)
-    linked = ("b", "src", text, [{"type": "text_link", "text": "здесь", "href": "https://t.me/other_shop_kz"}], None)
-    result = scan._process([plain, linked, plain])
+    link = [{"type": "text_link", "text": "здесь", "href": "https://t.me/other_shop_kz"}]
+    result = scan._process((["a", "b", "a"], ["src"] * 3, [text] * 3, {1: (link, [])}))  # as _payload gives it
     handles = [(pid, v) for pid, v, k in zip(result["indicators"]["post_id"], result["indicators"]["value"],
                                              result["indicators"]["kind"]) if k == "telegram"]
     assert ("b", "other_shop_kz") in handles
@@ -250,10 +249,10 @@ def test_the_result_cache_stays_within_its_bytes():
 
     scan._init(None, [], None, cache_bytes=64 << 10)
     cache = scan._STATE["cache"]
-    posts = [(f"p{i}", "src", f"{POSTS[i % 4]['text']} #{i}", None, None) for i in range(400)]
-    first = scan._process(posts[:200])
+    batch = ([f"p{i}" for i in range(200)], ["src"] * 200, [f"{POSTS[i % 4]['text']} #{i}" for i in range(200)], {})
+    first = scan._process(batch)
     assert 0 < cache.bytes <= 64 << 10 and len(cache.entries) < 200  # the oldest went
-    again = scan._process(posts[:200])  # what is still cached and what is not: the same answers
+    again = scan._process(batch)  # what is still cached and what is not: the same answers
     assert again["lines"] == first["lines"]
     assert cache.hits > 0
 
