@@ -20,6 +20,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from itertools import chain
 from pathlib import Path
 
@@ -465,6 +466,20 @@ SCAN_INDEX_BYTES_PER_POST = 64  # an old workspace's key index of posts.post_id 
 FLUSH_CHARS = 50_000_000  # ... or this many characters of text, whichever comes first (long pages)
 
 
+_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _timestamps(values: list[datetime | None]) -> pa.Array:
+    """Naive UTC datetimes (or None) as timestamp[us], through integers: pyarrow's own conversion of datetime
+    objects took ~6 µs each, the integers ~0.3."""
+    try:
+        micros = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
+    except TypeError:  # a datetime with a time zone: pyarrow converts it to UTC
+        return pa.array(values, pa.timestamp("us"))
+    return pa.array(micros, pa.int64()).cast(pa.timestamp("us"))
+
+
 class _Writer:
     """Buffers classified batches as Arrow tables and writes them in few, large transactions.
 
@@ -511,11 +526,11 @@ class _Writer:
             "source_format": [p.source_format for p in posts],
             "source": [p.source for p in posts],
             "source_row": [p.source_row for p in posts],
-            "captured_at": [p.captured_at for p in posts],
+            "captured_at": _timestamps([p.captured_at for p in posts]),
             "sha256": [p.sha256 for p in posts],
             "channel": [p.channel for p in posts],
             "author": [p.author for p in posts],
-            "date": [p.date for p in posts],
+            "date": _timestamps([p.date for p in posts]),
             "url": [p.url for p in posts],
             "text": [p.text for p in posts],
             "lang": c["lang"],
