@@ -16,7 +16,6 @@ _CANDIDATE = re.compile(
     rf"|(?:bc1|BC1|ltc1|LTC1)[0-9A-Za-z]{{8,87}}"
     rf"|[{_B58}]{{25,106}})(?![0-9A-Za-z])")
 
-
 # base58check version bytes -> chain and address type
 _B58_VERSIONS = {
     0x00: ("btc", "p2pkh"), 0x05: ("btc", "p2sh"),  # LTC's legacy P2SH also used 0x05; read as BTC

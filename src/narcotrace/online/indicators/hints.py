@@ -4,7 +4,7 @@ Each extractor's full patterns are costly, so each first asks a much cheaper que
 of its patterns answers yes to (four digits in a row for a card, 25 letters and digits in a row for a
 wallet, ...). Most posts answer no to most of them. `hints(text, low)` answers all of them in one pass over
 the post (the compiled kernel `indicator_hints`), as the bits of `Scan.hints`; the patterns and
-substrings below are the reference, which the kernel matches exactly (tests/online/test_indicator_hints.py
+substrings below are the reference, which the kernel matches exactly (tests/online/test_textcore.py
 fuzzes both), and the fallback when the kernel is not built.
 """
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from narcotrace.online.sources.accounting import FileReport
 from narcotrace.online.sources.base import Quarantined, RawPost
 from narcotrace.online.sources.fields import clip_raw, field_map, post_from_record
-from narcotrace.online.sources.textfile import (MAX_ROW_BYTES, SNIFF_BYTES, file_problem, iter_lines, sniff_encoding,
-                                                 undecodable)
+from narcotrace.online.sources.textfile import (MAX_ROW_BYTES, SNIFF_BYTES, decode_line, file_problem, iter_lines,
+                                                 sniff_encoding)
 
 
 def read(path: Path, report: FileReport, *, captured_at: datetime,
@@ -50,11 +50,10 @@ def read(path: Path, report: FileReport, *, captured_at: datetime,
                     record = orjson.loads(line.raw)
                 except orjson.JSONDecodeError:
                     # not UTF-8, blank but for Unicode spaces, or JSON only json reads: read as a decoded line
-                    problem = undecodable(line.raw, enc)
-                    if problem:
-                        yield Quarantined(source, line.number, problem, line.raw[:2000].decode(enc.codec, "replace"))
+                    line.text, line.error = decode_line(line.raw, enc)
+                    if line.error:
+                        yield Quarantined(source, line.number, line.error, line.raw[:2000].decode(enc.codec, "replace"))
                         continue
-                    line.text = line.raw.decode(enc.codec)
             if record is _UNREAD:
                 raw_text = text = line.text or ""
                 if not text.strip():

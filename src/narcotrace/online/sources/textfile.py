@@ -108,7 +108,7 @@ def iter_lines(f: BinaryIO, enc: Encoding, max_bytes: int = MAX_ROW_BYTES, decod
     """Lines of a text file, each decoded alone, never holding more than `max_bytes` of one line.
 
     decode=False (UTF-8 files only): lines come with their raw bytes and text None, for a caller that
-    decodes them itself (orjson reads UTF-8 bytes directly) and calls `undecodable` when that fails."""
+    decodes them itself (orjson reads UTF-8 bytes directly) and calls `decode_line` when that fails."""
     f.seek(enc.bom)
     if not decode and enc.codec == "utf-8":
         yield from _iter_raw_lines(f, max_bytes)
@@ -118,13 +118,12 @@ def iter_lines(f: BinaryIO, enc: Encoding, max_bytes: int = MAX_ROW_BYTES, decod
         yield from _iter_wide_lines(f, enc, max_bytes)
 
 
-def undecodable(raw: bytes, enc: Encoding) -> str | None:
-    """Why a line's bytes are not text in this encoding (what iter_lines would have said), or None."""
+def decode_line(raw: bytes, enc: Encoding) -> tuple[str | None, str | None]:
+    """(text, None) for a line's bytes, or (None, why they are not text in this encoding)."""
     try:
-        raw.decode(enc.codec)
+        return raw.decode(enc.codec), None
     except UnicodeDecodeError as e:
-        return f"not valid {enc.codec} text at byte {e.start + 1} of the line"
-    return None
+        return None, f"not valid {enc.codec} text at byte {e.start + 1} of the line"
 
 
 def _iter_raw_lines(f: BinaryIO, max_bytes: int) -> Iterator[Line]:
@@ -144,20 +143,10 @@ def _iter_raw_lines(f: BinaryIO, max_bytes: int) -> Iterator[Line]:
 
 
 def _iter_byte_lines(f: BinaryIO, enc: Encoding, max_bytes: int) -> Iterator[Line]:
-    n = 0
-    while True:
-        chunk = f.readline(max_bytes + 1)
-        if not chunk:
-            return
-        n += 1
-        if len(chunk) > max_bytes and not chunk.endswith(b"\n"):
-            yield Line(n, b"", None, _too_long(chunk, f, max_bytes))
-            continue
-        raw = _strip_eol(chunk)
-        try:
-            yield Line(n, raw, raw.decode(enc.codec))
-        except UnicodeDecodeError as e:
-            yield Line(n, raw, None, f"not valid {enc.codec} text at byte {e.start + 1} of the line")
+    for line in _iter_raw_lines(f, max_bytes):
+        if line.error is None:
+            line.text, line.error = decode_line(line.raw, enc)
+        yield line
 
 
 def _too_long(chunk: bytes, f: BinaryIO, max_bytes: int) -> str:
@@ -169,14 +158,6 @@ def _too_long(chunk: bytes, f: BinaryIO, max_bytes: int) -> str:
         if not more or more.endswith(b"\n"):
             break
     return f"line is {size:,} bytes, over the {max_bytes:,}-byte limit for one post; skipped"
-
-
-def _strip_eol(chunk: bytes) -> bytes:
-    if chunk.endswith(b"\n"):
-        chunk = chunk[:-1]
-        if chunk.endswith(b"\r"):
-            chunk = chunk[:-1]
-    return chunk
 
 
 def _iter_wide_lines(f: BinaryIO, enc: Encoding, max_bytes: int) -> Iterator[Line]:
