@@ -24,7 +24,7 @@
 #include <uchar.h>
 #include <math.h>
 
-#define ABI_VERSION 3
+#define ABI_VERSION 4
 
 static const uint64_t B = 0x100000001B3ULL; /* FNV prime, as in ngrams.py */
 
@@ -958,6 +958,117 @@ static PyObject *indicator_hints(PyObject *Py_UNUSED(self), PyObject *args) {
     return PyLong_FromLong(bits);
 }
 
+/* ---- explanation: each word's share of the score ------------------------------------------------------
+ * explain_tokens(n_docs, char_doc, char_col, char_tok, word_doc, word_col, word_tok, tok_doc, char_norm,
+ *                word_norm, w_sale, w_rec, word_offset, full, use_sale, top, min_abs) -> (keep, values):
+ * for the posts marked in `full`, the contribution of every char and word n-gram occurrence toward the
+ * post's likelier positive class (w_sale or w_rec at its column, divided by the post's norm), summed per
+ * token (whitespace-delimited word) in occurrence order, char n-grams and word n-grams apart and then
+ * added; then per post its `top` tokens by absolute contribution (ties in token order), those of at least
+ * `min_abs`. The same numbers, in the same order, as the NumPy code in PostClassifier.explain (bincount,
+ * lexsort), which stays as the reference and the fallback. keep: int64 token indices; values: float64. */
+
+static int add_contributions(double *acc, Py_ssize_t n_t, const int32_t *doc, const int64_t *col, const int64_t *tok,
+                             Py_ssize_t n, const double *norm, const double *ws, const double *wr, int64_t off,
+                             int64_t width, const unsigned char *full, const unsigned char *use_sale, Py_ssize_t n_docs) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const int32_t d = doc[i];
+        if (d < 0 || d >= n_docs) goto bad;
+        if (!full[d]) continue;
+        const int64_t c = off + col[i], t = tok[i];
+        if (col[i] < 0 || c >= width || t < 0 || t >= n_t) goto bad;
+        acc[t] += (use_sale[d] ? ws[c] : wr[c]) / norm[d];
+    }
+    return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "explain_tokens: an n-gram's post, column or token is out of range");
+    return -1;
+}
+
+static PyObject *explain_tokens(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_ssize_t n_docs;
+    Py_buffer cd, cc, ct, wd, wc, wt, td, cn, wn, ws, wr, fu, us;
+    long long word_off;
+    int top;
+    double min_abs;
+    if (!PyArg_ParseTuple(args, "ny*y*y*y*y*y*y*y*y*y*y*Ly*y*id", &n_docs, &cd, &cc, &ct, &wd, &wc, &wt, &td, &cn,
+                          &wn, &ws, &wr, &word_off, &fu, &us, &top, &min_abs))
+        return NULL;
+    Py_buffer *bufs[] = {&cd, &cc, &ct, &wd, &wc, &wt, &td, &cn, &wn, &ws, &wr, &fu, &us};
+    PyObject *keep = NULL, *vals = NULL, *out = NULL;
+    double *acc_c = NULL, *acc_w = NULL;
+    Py_ssize_t *best = NULL;
+    const Py_ssize_t n_c = cd.len / 4, n_w = wd.len / 4, n_t = td.len / 4;
+    const int64_t width = ws.len / 8;
+    if (n_docs < 0 || top < 0 || cc.len != n_c * 8 || ct.len != n_c * 8 || wc.len != n_w * 8 || wt.len != n_w * 8 ||
+        cn.len != n_docs * 8 || wn.len != n_docs * 8 || wr.len != ws.len || fu.len != n_docs || us.len != n_docs ||
+        word_off < 0) {
+        PyErr_SetString(PyExc_ValueError, "explain_tokens: arrays of the wrong sizes");
+        goto done;
+    }
+    acc_c = (double *)calloc((size_t)(n_t > 0 ? n_t : 1), sizeof(double));
+    acc_w = (double *)calloc((size_t)(n_t > 0 ? n_t : 1), sizeof(double));
+    best = (Py_ssize_t *)malloc(sizeof(Py_ssize_t) * (size_t)(top > 0 ? top : 1));
+    if (!acc_c || !acc_w || !best) { PyErr_NoMemory(); goto done; }
+    const unsigned char *full = (const unsigned char *)fu.buf, *use_sale = (const unsigned char *)us.buf;
+    if (add_contributions(acc_c, n_t, (const int32_t *)cd.buf, (const int64_t *)cc.buf, (const int64_t *)ct.buf, n_c,
+                          (const double *)cn.buf, (const double *)ws.buf, (const double *)wr.buf, 0, width, full,
+                          use_sale, n_docs) ||
+        add_contributions(acc_w, n_t, (const int32_t *)wd.buf, (const int64_t *)wc.buf, (const int64_t *)wt.buf, n_w,
+                          (const double *)wn.buf, (const double *)ws.buf, (const double *)wr.buf, word_off, width,
+                          full, use_sale, n_docs))
+        goto done;
+    const int32_t *tdoc = (const int32_t *)td.buf;
+    Py_ssize_t n_keep = 0;
+    int64_t *keep_ix = (int64_t *)malloc(sizeof(int64_t) * (size_t)(n_t > 0 ? n_t : 1));
+    double *keep_v = (double *)malloc(sizeof(double) * (size_t)(n_t > 0 ? n_t : 1));
+    if (!keep_ix || !keep_v) { free(keep_ix); free(keep_v); PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t i = 0; i < n_t;) {
+        const int32_t d = tdoc[i];
+        if (d < 0 || d >= n_docs || (i > 0 && d < tdoc[i - 1])) {
+            free(keep_ix); free(keep_v);
+            PyErr_SetString(PyExc_ValueError, "explain_tokens: tokens not in post order");
+            goto done;
+        }
+        Py_ssize_t j = i;
+        while (j < n_t && tdoc[j] == d) j++;
+        if (full[d] && top > 0) {
+            int m = 0; /* best[0..m): by absolute value, descending; ties in token order */
+            for (Py_ssize_t t = i; t < j; t++) {
+                const double a = fabs(acc_c[t] + acc_w[t]);
+                if (m == top && !(a > fabs(acc_c[best[m - 1]] + acc_w[best[m - 1]]))) continue;
+                int p = m < top ? m++ : m - 1;
+                while (p > 0 && a > fabs(acc_c[best[p - 1]] + acc_w[best[p - 1]])) {
+                    best[p] = best[p - 1];
+                    p--;
+                }
+                best[p] = t;
+            }
+            for (int k = 0; k < m; k++) {
+                const double v = acc_c[best[k]] + acc_w[best[k]];
+                if (fabs(v) >= min_abs) {
+                    keep_ix[n_keep] = best[k];
+                    keep_v[n_keep++] = v;
+                }
+            }
+        }
+        i = j;
+    }
+    keep = PyBytes_FromStringAndSize((const char *)keep_ix, (Py_ssize_t)sizeof(int64_t) * n_keep);
+    vals = PyBytes_FromStringAndSize((const char *)keep_v, (Py_ssize_t)sizeof(double) * n_keep);
+    free(keep_ix);
+    free(keep_v);
+    if (keep && vals) out = PyTuple_Pack(2, keep, vals);
+done:
+    Py_XDECREF(keep);
+    Py_XDECREF(vals);
+    free(acc_c);
+    free(acc_w);
+    free(best);
+    for (int i = 0; i < 13; i++) PyBuffer_Release(bufs[i]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"hash_ngrams", hash_ngrams, METH_VARARGS, "Hashed char_wb and word n-grams of a batch (see ngrams.py)."},
     {"trie_compile", trie_compile, METH_VARARGS, "Compile a lexicon trie from its flattened arrays."},
@@ -969,6 +1080,7 @@ static PyMethodDef methods[] = {
     {"price_spans", price_spans, METH_VARARGS, "The bundled price regexes' matches (lexicon)."},
     {"linear_scores", linear_scores, METH_VARARGS, "X @ weights for the design matrix of classify.featurise."},
     {"indicator_hints", indicator_hints, METH_VARARGS, "Indicator extractors' first tests in one pass (indicators/base.py)."},
+    {"explain_tokens", explain_tokens, METH_VARARGS, "Each word's share of the score, top words per post (classify.explain)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -232,6 +232,51 @@ def test_linear_scorer_refuses_arrays_that_do_not_fit():
         K.linear_scores(*ok[:8], np.zeros((2, 20)), *ok[9:])
 
 
+@needs_kernels
+def test_explanation_kernel_picks_the_words_numpy_picks_bit_for_bit():
+    from narcotrace.online.classify import EXPLAIN_TOP, _top_words, _top_words_numpy, analyse_batch, featurise, load_model
+
+    model = load_model(None)
+    w_sale, w_rec = model._explain_weights()
+    rng = np.random.default_rng(7)
+    texts = CORPUS + ["", "  ", "x", "a " * 40, "мефедрон " * 30]  # empty posts; more words than EXPLAIN_TOP
+    lex = Lexicon.load()
+    kept = 0
+    for i in range(0, len(texts), 1500):
+        batch = analyse_batch(texts[i:i + 1500], lex)
+        f = featurise(batch, model.space, matrix=False)
+        n = len(batch)
+        # every post, none, and random subsets; either positive class
+        for full, use_sale in ((np.ones(n, bool), rng.random(n) < 0.5), (np.zeros(n, bool), np.ones(n, bool)),
+                               (rng.random(n) < 0.3, rng.random(n) < 0.5)):
+            args = (f.hashed, f.char_norm, f.word_norm, w_sale, w_rec, model.space.word_offset, full, use_sale)
+            keep, vals = _top_words(*args)
+            ref_keep, ref_vals = _top_words_numpy(*args)
+            assert np.array_equal(keep, ref_keep)
+            assert np.array_equal(vals.view(np.int64), ref_vals.view(np.int64))  # the same bits
+            assert np.bincount(f.hashed.tok_doc[keep], minlength=n).max(initial=0) <= EXPLAIN_TOP
+            assert set(f.hashed.tok_doc[keep].tolist()) <= set(np.nonzero(full)[0].tolist())
+            kept += len(keep)
+    assert kept > 10_000
+
+
+@needs_kernels
+def test_explanation_kernel_refuses_arrays_that_do_not_fit():
+    i32, i64, f64 = np.int32, np.int64, np.float64
+    w = np.zeros(50)
+    ok = (2, np.array([0, 1], i32), np.array([3, 4], i64), np.array([0, 1], i64), np.zeros(0, i32), np.zeros(0, i64),
+          np.zeros(0, i64), np.array([0, 1], i32), np.ones(2, f64), np.ones(2, f64), w, w, 10,
+          np.ones(2, np.uint8), np.ones(2, np.uint8), 8, 1e-3)
+    keep, vals = K.explain_tokens(*ok)
+    assert len(keep) == len(vals) == 0  # all weights 0: below 1e-3
+    with pytest.raises(ValueError, match="post order"):
+        K.explain_tokens(*ok[:7], np.array([1, 0], i32), *ok[8:])
+    with pytest.raises(ValueError, match="out of range"):
+        K.explain_tokens(*ok[:2], np.array([3, 400], i64), *ok[3:])
+    with pytest.raises(ValueError, match="wrong sizes"):
+        K.explain_tokens(*ok[:8], np.ones(3, f64), *ok[9:])
+
+
 def test_a_model_the_scorer_does_not_know_is_scored_from_the_matrix():
     from narcotrace.online.classify import analyse_batch, load_model
 

@@ -425,27 +425,10 @@ class PostClassifier:
         use_sale = proba[:, 2] >= proba[:, 1]
         full = (1.0 - proba[:, 0]) >= EXPLAIN_FULL_FROM
         h = feats.hashed
-        # every char / word n-gram occurrence's contribution, summed per word (vectorised over the batch;
-        # only the words of fully explained posts)
-        ci = np.nonzero(full[h.char_doc])[0]
-        cdoc = h.char_doc[ci]
-        wc = np.where(use_sale[cdoc], w_sale[h.char_col[ci]], w_rec[h.char_col[ci]]) / feats.char_norm[cdoc]
-        wi = np.nonzero(full[h.word_doc])[0]
-        wdoc = h.word_doc[wi]
-        wcol = sp_.word_offset + h.word_col[wi]
-        ww = np.where(use_sale[wdoc], w_sale[wcol], w_rec[wcol]) / feats.word_norm[wdoc]
-        n_tok = len(h.tok_doc)
-        tok_sum = (np.bincount(h.char_tok[ci], weights=wc, minlength=n_tok)
-                   + np.bincount(h.word_tok[wi], weights=ww, minlength=n_tok))[:n_tok]
-        tok_ix = np.nonzero(full[h.tok_doc])[0] if n_tok else np.zeros(0, np.int64)
-        tdoc = h.tok_doc[tok_ix]
-        order = tok_ix[np.lexsort((-np.abs(tok_sum[tok_ix]), tdoc))]
-        first_of_doc = np.searchsorted(h.tok_doc[order], h.tok_doc[order], side="left")
-        rank = np.arange(len(order)) - first_of_doc
-        keep = order[(rank < EXPLAIN_TOP) & (np.abs(tok_sum[order]) >= 1e-3)]
+        keep, keep_v = _top_words(h, feats.char_norm, feats.word_norm, w_sale, w_rec, sp_.word_offset, full, use_sale)
         items: list[list[tuple]] = [[] for _ in batch]
-        for t, d, s, e, v in zip(keep.tolist(), h.tok_doc[keep].tolist(), h.tok_start[keep].tolist(),
-                                 h.tok_end[keep].tolist(), tok_sum[keep].tolist()):
+        for d, s, e, v in zip(h.tok_doc[keep].tolist(), h.tok_start[keep].tolist(), h.tok_end[keep].tolist(),
+                              keep_v.tolist()):
             items[d].append((v, None, (s, e)))
         # dense features' contributions, and each lexicon match's: its own column plus its share of its
         # kind's and category's totals (all vectorised over the batch)
@@ -542,6 +525,45 @@ class PostClassifier:
         if not isinstance(model, PostClassifier):
             raise UserError(f"{path}: not a narcotrace post classifier")
         return model
+
+
+def _top_words(h: Hashed, char_norm: np.ndarray, word_norm: np.ndarray, w_sale: np.ndarray, w_rec: np.ndarray,
+               word_offset: int, full: np.ndarray, use_sale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The words (tokens) that moved each fully explained post's score most: their indices, by post and then by
+    absolute contribution (ties in token order), at most EXPLAIN_TOP a post and each of at least 1e-3, and
+    their contributions. A word's contribution is the sum of its char and word n-gram occurrences' weights
+    toward the post's likelier positive class, divided by the post's norms. In one pass of the compiled
+    kernel when it is built; `_top_words_numpy` is the reference."""
+    if KERNELS is None:
+        return _top_words_numpy(h, char_norm, word_norm, w_sale, w_rec, word_offset, full, use_sale)
+    keep, vals = KERNELS.explain_tokens(
+        h.n_docs, h.char_doc, h.char_col, h.char_tok, h.word_doc, h.word_col, h.word_tok, h.tok_doc,
+        np.ascontiguousarray(char_norm, dtype=np.float64), np.ascontiguousarray(word_norm, dtype=np.float64),
+        w_sale, w_rec, word_offset, full.view(np.uint8), use_sale.view(np.uint8), EXPLAIN_TOP, 1e-3)
+    return np.frombuffer(keep, dtype=np.int64), np.frombuffer(vals, dtype=np.float64)
+
+
+def _top_words_numpy(h: Hashed, char_norm: np.ndarray, word_norm: np.ndarray, w_sale: np.ndarray,
+                     w_rec: np.ndarray, word_offset: int, full: np.ndarray,
+                     use_sale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_top_words` vectorised over the batch in NumPy (only the words of fully explained posts)."""
+    ci = np.nonzero(full[h.char_doc])[0]
+    cdoc = h.char_doc[ci]
+    wc = np.where(use_sale[cdoc], w_sale[h.char_col[ci]], w_rec[h.char_col[ci]]) / char_norm[cdoc]
+    wi = np.nonzero(full[h.word_doc])[0]
+    wdoc = h.word_doc[wi]
+    wcol = word_offset + h.word_col[wi]
+    ww = np.where(use_sale[wdoc], w_sale[wcol], w_rec[wcol]) / word_norm[wdoc]
+    n_tok = len(h.tok_doc)
+    tok_sum = (np.bincount(h.char_tok[ci], weights=wc, minlength=n_tok)
+               + np.bincount(h.word_tok[wi], weights=ww, minlength=n_tok))[:n_tok]
+    tok_ix = np.nonzero(full[h.tok_doc])[0] if n_tok else np.zeros(0, np.int64)
+    tdoc = h.tok_doc[tok_ix]
+    order = tok_ix[np.lexsort((-np.abs(tok_sum[tok_ix]), tdoc))]
+    first_of_doc = np.searchsorted(h.tok_doc[order], h.tok_doc[order], side="left")
+    rank = np.arange(len(order)) - first_of_doc
+    keep = order[(rank < EXPLAIN_TOP) & (np.abs(tok_sum[order]) >= 1e-3)]
+    return keep, tok_sum[keep]
 
 
 def _entry(a: Analysis, v: float, what, span) -> dict:
