@@ -257,6 +257,37 @@ def test_the_result_cache_stays_within_its_bytes():
     assert cache.hits > 0
 
 
+def test_a_batch_runs_without_the_cyclic_collector_and_restores_it(monkeypatch):
+    import gc
+
+    from narcotrace.online import scan
+
+    scan._init(None, [], None, cache_bytes=0)
+    seen = []
+    real = scan._classify
+
+    def spy(texts, extras):
+        seen.append(gc.isenabled())
+        return real(texts, extras)
+
+    monkeypatch.setattr(scan, "_classify", spy)
+    batch = ([f"p{i}" for i in range(4)], ["src"] * 4, [p["text"] for p in POSTS], {})
+    assert gc.isenabled()
+    out = scan._process(batch)
+    assert seen == [False] and gc.isenabled()  # off inside the batch, on again after
+    assert out["cols"]["label"][0] == "sale"
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        scan._process(([f"q{i}" for i in range(4)], ["src"] * 4, [p["text"] + " !" for p in POSTS], {}))
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
+    monkeypatch.setattr(scan, "_classify", lambda texts, extras: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # and after a failing batch too
+        scan._process(([f"r{i}" for i in range(4)], ["src"] * 4, [p["text"] + " ?" for p in POSTS], {}))
+    assert gc.isenabled()
+
+
 def test_a_pooled_scan_leaves_the_model_to_the_workers_and_stores_its_version(tmp_path):
     # the main process reads the shipped model's version from its card instead of loading scikit-learn and
     # the coefficients (~125 MiB): only the workers need them; the rows carry the version the workers loaded

@@ -139,6 +139,23 @@ _GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic collector off while a batch is analysed, back as it was after.
+
+    A batch makes a few hundred thousand short-lived containers (matches, indicators, lists) and almost no
+    reference cycles (72 collected objects in 240,000 posts), so every collection inside it walked live
+    objects for nothing: 7-9 µs a post of a worker even at _GC_THRESHOLDS. Memory is the same (a worker's
+    peak RSS 575 against 574 MiB over 100,000 posts); what a batch leaves in a cycle is collected after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
 def _relaxed_gc() -> Iterator[None]:
     """Fewer cyclic-GC passes in the main process while it reads and writes a scan's batches."""
     old = gc.get_threshold()
@@ -237,6 +254,11 @@ def _process(batch: tuple) -> dict:
 
     A text seen before in this process (and a text repeated within the batch) is classified once; posts
     with Telegram entities or HTML links are always analysed, since those add indicators."""
+    with _no_cyclic_gc():
+        return _process_batch(batch)
+
+
+def _process_batch(batch: tuple) -> dict:
     ids, sources, texts, extras = batch
     cache: _ResultCache = _STATE["cache"]
     slots: list[_Result | int] = []  # per post: its cached result, or its place in `fresh`
