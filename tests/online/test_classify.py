@@ -152,6 +152,8 @@ def test_training_refuses_the_heldout_set(tmp_path):
     with pytest.raises(UserError, match="held-out"):
         load_posts([HELDOUT / "posts.jsonl"])
     with pytest.raises(UserError, match="held-out"):
+        load_posts([HELDOUT / "other_writer" / "posts.jsonl"])
+    with pytest.raises(UserError, match="held-out"):
         train(tmp_path / "m.joblib", extra_posts=[HELDOUT / "posts.jsonl"])
     with pytest.raises(UserError, match="held-out"):
         train(tmp_path / "m.joblib", sim_worlds=[HELDOUT])
@@ -164,10 +166,12 @@ def test_heldout_posts_are_not_in_the_training_data():
     train = handwritten_posts()
     ids = {p.id for p in train}
     texts = {" ".join(p.text.lower().split()) for p in train}
-    held = [json.loads(line) for line in open(HELDOUT / "posts.jsonl", encoding="utf-8") if line.strip()]
-    assert len(held) >= 400
-    assert not [h["id"] for h in held if h["id"] in ids]
-    assert not [h["id"] for h in held if " ".join(h["text"].lower().split()) in texts]
+    for path, least in ((HELDOUT / "posts.jsonl", 400), (HELDOUT / "other_writer" / "posts.jsonl", 400)):
+        held = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+        assert len(held) >= least, path
+        assert not [h["id"] for h in held if h["id"] in ids], path
+        assert not [h["id"] for h in held if " ".join(h["text"].lower().split()) in texts], path
+        assert {h["label"] for h in held} == {"sale", "recruitment", "none"}, path
 
 
 def test_heldout_file_matches_its_sources():
