@@ -288,6 +288,33 @@ def test_a_batch_runs_without_the_cyclic_collector_and_restores_it(monkeypatch):
     assert gc.isenabled()
 
 
+def test_a_worker_keeps_the_memory_a_batch_frees(monkeypatch):
+    import platform
+    import subprocess
+    import sys
+
+    from narcotrace.online import scan
+
+    calls = []
+    monkeypatch.setattr(scan, "keep_freed_memory", lambda: calls.append(1) or True)
+    scan._init(None, [], None, cache_bytes=0)
+    assert calls == []  # not in a process that goes on doing other work
+    import gc
+
+    threshold = gc.get_threshold()
+    try:
+        scan._init(None, [], None, worker=True, cache_bytes=0)
+    finally:  # what a worker does to its collector, undone for the rest of the tests
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    assert calls == [1]
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        # in a fresh process: glibc takes the settings
+        code = "from narcotrace.online.scan import keep_freed_memory as k; print(k())"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert out.strip() == "True"
+
+
 def test_a_pooled_scan_leaves_the_model_to_the_workers_and_stores_its_version(tmp_path):
     # the main process reads the shipped model's version from its card instead of loading scikit-learn and
     # the coefficients (~125 MiB): only the workers need them; the rows carry the version the workers loaded
