@@ -130,15 +130,21 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
         }
         L += PyUnicode_GET_LENGTH(t) + 2;
     }
+    if (L >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "hash_ngrams: a batch of 2^31 characters or more; hash it in parts");
+        return NULL;
+    }
     size_t Lz = (size_t)L + 1;
-    uint64_t *c = (uint64_t *)scratch(&S_c, Lz * 8);
+    uint32_t *c = (uint32_t *)scratch(&S_c, Lz * 4); /* code points (32 for white space, 0 for NUL) */
     uint64_t *h = (uint64_t *)scratch(&S_h, Lz * 8);
     uint8_t *sp = (uint8_t *)scratch(&S_sp, Lz);
     uint8_t *wd = (uint8_t *)scratch(&S_wd, Lz);
     int32_t *doc_of = (int32_t *)scratch(&S_doc, Lz * 4);
-    int64_t *tok_at = (int64_t *)scratch(&S_tok, Lz * 8);
-    int64_t *next_nul = (int64_t *)scratch(&S_nnul, Lz * 8);
-    int64_t *next_sp = (int64_t *)scratch(&S_nsp, Lz * 8);
+    /* positions and token numbers fit 32 bits (a batch is at most a few million characters): half the memory
+       traffic of the passes below, which stream these arrays once per n-gram length */
+    int32_t *tok_at = (int32_t *)scratch(&S_tok, Lz * 4);
+    int32_t *next_nul = (int32_t *)scratch(&S_nnul, Lz * 4);
+    int32_t *next_sp = (int32_t *)scratch(&S_nsp, Lz * 4);
     int64_t *doc_start = (int64_t *)scratch(&S_dstart, (size_t)(n_docs + 1) * 8);
     if (!c || !h || !sp || !wd || !doc_of || !tok_at || !next_nul || !next_sp || !doc_start) return NULL;
     /* the batch as one array: " text " per doc, docs joined by NUL; the NUL after a doc is that doc's
@@ -169,7 +175,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
             }
             sp[p] = s_;
             wd[p] = w_;
-            uint64_t v = s_ ? 32 : ch;
+            uint32_t v = s_ ? 32 : ch;
             if (v >= 0x31 && v <= 0x39) v = 0x30;
             c[p] = v;
             doc_of[p] = (int32_t)d;
@@ -178,15 +184,15 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     /* where the next NUL and the next space are, at or after each position */
     {
-        int64_t nn = L, ns = L;
+        int32_t nn = (int32_t)L, ns = (int32_t)L;
         for (Py_ssize_t q = L - 1; q >= 0; q--) {
-            if (c[q] == 0) nn = q;
-            if (sp[q]) ns = q;
+            if (c[q] == 0) nn = (int32_t)q;
+            if (sp[q]) ns = (int32_t)q;
             next_nul[q] = nn;
             next_sp[q] = ns;
         }
-        next_nul[L] = L;
-        next_sp[L] = L;
+        next_nul[L] = (int32_t)L;
+        next_sp[L] = (int32_t)L;
     }
     /* tokens (whitespace-delimited words) and word starts: counted first, to size the outputs */
     for (Py_ssize_t q = 0; q < L; q++) {
@@ -214,7 +220,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
         out_new(&O_ws, 8, 2 * n_wstart) || out_new(&O_we, 8, 2 * n_wstart) || out_new(&O_wt, 8, 2 * n_wstart))
         goto done;
     {
-        int64_t k = -1;
+        int32_t k = -1;
         Py_ssize_t iw = 0, ie = 0;
         for (Py_ssize_t q = 0; q < L; q++) {
             int sep = IS_SEP(q);
@@ -232,7 +238,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
         }
     }
     /* char_wb n-grams: no whitespace inside, no NUL anywhere, not all padding */
-    memcpy(h, c, (size_t)L * 8);
+    for (Py_ssize_t q = 0; q < L; q++) h[q] = c[q];
     for (int n = 2; n <= hi; n++) {
         Py_ssize_t m = L - n + 1;
         for (Py_ssize_t q = 0; q < m; q++) h[q] = h[q] * B + c[q + n - 1];
@@ -262,7 +268,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     for (Py_ssize_t i = 0; i < nw; i++) {
         uint64_t v = 0, pw = 1;
         for (int64_t q = wstart[i]; q < wend[i]; q++) {
-            v += c[q] * pw;
+            v += (uint64_t)c[q] * pw;
             pw *= B;
         }
         wh[i] = v;
