@@ -67,8 +67,8 @@ static void *scratch(Scratch *s, size_t bytes) {
     return s->p;
 }
 
-static Scratch S_c, S_h, S_sp, S_wd, S_doc, S_tok, S_nnul, S_nsp, S_dstart, S_wh, S_ws, S_we;
-static Scratch *const ALL_SCRATCH[] = {&S_c, &S_h, &S_sp, &S_wd, &S_doc, &S_tok, &S_nnul, &S_nsp, &S_dstart,
+static Scratch S_c, S_sp, S_wd, S_doc, S_tok, S_nnul, S_nsp, S_dstart, S_wh, S_ws, S_we;
+static Scratch *const ALL_SCRATCH[] = {&S_c, &S_sp, &S_wd, &S_doc, &S_tok, &S_nnul, &S_nsp, &S_dstart,
                                        &S_wh, &S_ws, &S_we};
 /* Kept between calls up to this many positions (a batch of 4,000 short posts is ~600,000: ~28 MiB of
  * scratch); a batch of long pages (up to 4 M characters) gives its scratch back when it is done. */
@@ -136,7 +136,6 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     size_t Lz = (size_t)L + 1;
     uint32_t *c = (uint32_t *)scratch(&S_c, Lz * 4); /* code points (32 for white space, 0 for NUL) */
-    uint64_t *h = (uint64_t *)scratch(&S_h, Lz * 8);
     uint8_t *sp = (uint8_t *)scratch(&S_sp, Lz);
     uint8_t *wd = (uint8_t *)scratch(&S_wd, Lz);
     int32_t *doc_of = (int32_t *)scratch(&S_doc, Lz * 4);
@@ -146,7 +145,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     int32_t *next_nul = (int32_t *)scratch(&S_nnul, Lz * 4);
     int32_t *next_sp = (int32_t *)scratch(&S_nsp, Lz * 4);
     int64_t *doc_start = (int64_t *)scratch(&S_dstart, (size_t)(n_docs + 1) * 8);
-    if (!c || !h || !sp || !wd || !doc_of || !tok_at || !next_nul || !next_sp || !doc_start) return NULL;
+    if (!c || !sp || !wd || !doc_of || !tok_at || !next_nul || !next_sp || !doc_start) return NULL;
     /* the batch as one array: " text " per doc, docs joined by NUL; the NUL after a doc is that doc's
        (as in the NumPy version, which repeats each doc's index over its length + 1) */
     Py_ssize_t p = 0, n_tok = 0, n_wstart = 0;
@@ -208,12 +207,18 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     int64_t *wend = (int64_t *)scratch(&S_we, (size_t)(n_wstart + 1) * 8);
     uint64_t *wh = (uint64_t *)scratch(&S_wh, (size_t)(n_wstart + 1) * 8);
     if (!wstart || !wend || !wh) return NULL;
-    /* count the char n-grams first, so that each output is allocated once at its size */
-    n_char_max = 0;
-    for (int n = lo; n <= hi; n++) {
-        for (Py_ssize_t q = 0; q + n <= L; q++)
-            n_char_max += next_nul[q] >= q + n && (n <= 2 || next_sp[q + 1] >= q + n - 1) && !(sp[q] && sp[q + n - 1]);
+    /* count the char n-grams of each length first (one pass), so that each output is allocated once at its
+       size and each length's n-grams have their place in it: all of length lo, then lo + 1, ... */
+    Py_ssize_t n_of_len[65] = {0};
+    for (Py_ssize_t q = 0; q < L; q++) {
+        for (int n = 2; n <= hi && q + n <= L; n++) {
+            /* no NUL in [q, q + n), no space in [q + 1, q + n - 1): once broken, broken for longer n too */
+            if (next_nul[q] < q + n || (n > 2 && next_sp[q + 1] < q + n - 1)) break;
+            if (n >= lo && !(sp[q] && sp[q + n - 1])) n_of_len[n]++;  /* not space at both ends */
+        }
     }
+    n_char_max = 0;
+    for (int n = lo; n <= hi; n++) n_char_max += n_of_len[n];
     if (out_new(&O_cd, 4, n_char_max) || out_new(&O_cc, 8, n_char_max) || out_new(&O_cs, 8, n_char_max) ||
         out_new(&O_ct, 8, n_char_max) || out_new(&O_td, 4, n_tok) || out_new(&O_ts, 8, n_tok) ||
         out_new(&O_te, 8, n_tok) || out_new(&O_wd, 4, 2 * n_wstart) || out_new(&O_wc, 8, 2 * n_wstart) ||
@@ -237,31 +242,35 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
             if (wd[q] && (q == L - 1 || !wd[q + 1])) wend[ie++] = q + 1;
         }
     }
-    /* char_wb n-grams: no whitespace inside, no NUL anywhere, not all padding */
-    for (Py_ssize_t q = 0; q < L; q++) h[q] = c[q];
-    for (int n = 2; n <= hi; n++) {
-        Py_ssize_t m = L - n + 1;
-        for (Py_ssize_t q = 0; q < m; q++) h[q] = h[q] * B + c[q + n - 1];
-        if (n < lo) continue;
-        uint64_t salt = 0x9E3779B97F4A7C15ULL * (uint64_t)n;
-        int32_t *od = (int32_t *)O_cd.data + O_cd.len;
-        int64_t *oc = (int64_t *)O_cc.data + O_cc.len, *os = (int64_t *)O_cs.data + O_cs.len,
-                *ot = (int64_t *)O_ct.data + O_ct.len;
-        Py_ssize_t k = 0;
-        for (Py_ssize_t q = 0; q < m; q++) {
-            /* no NUL in [q, q + n), no space in [q + 1, q + n - 1), not space at both ends */
-            if (next_nul[q] < q + n) continue;
-            if (n > 2 && next_sp[q + 1] < q + n - 1) continue;
-            if (sp[q] && sp[q + n - 1]) continue;
-            int64_t first = q + sp[q];
-            int32_t d = doc_of[q];
-            od[k] = d;
-            oc[k] = bucket(fmix(h[q] ^ salt), n_char);
-            os[k] = first - doc_start[d] - 1;
-            ot[k] = tok_at[first];
-            k++;
+    /* char_wb n-grams: no whitespace inside, no NUL anywhere, not all padding. One pass over the positions
+       computes every length's hash at a position (h = c[q], then h * B + c[q + n - 1] for n = 2, 3, ...) and
+       writes each n-gram at the next place of its length's part of the outputs: the order is by length, then
+       position, as the NumPy version's, and the batch is streamed once instead of once per length. */
+    {
+        Py_ssize_t at[65];
+        Py_ssize_t next = 0;
+        for (int n = lo; n <= hi; n++) {
+            at[n] = next;
+            next += n_of_len[n];
         }
-        O_cd.len += k; O_cc.len += k; O_cs.len += k; O_ct.len += k;
+        int32_t *od = (int32_t *)O_cd.data;
+        int64_t *oc = (int64_t *)O_cc.data, *os = (int64_t *)O_cs.data, *ot = (int64_t *)O_ct.data;
+        for (Py_ssize_t q = 0; q < L; q++) {
+            uint64_t hv = c[q];
+            const int32_t d = doc_of[q];
+            for (int n = 2; n <= hi && q + n <= L; n++) {
+                if (next_nul[q] < q + n || (n > 2 && next_sp[q + 1] < q + n - 1)) break;
+                hv = hv * B + c[q + n - 1];
+                if (n < lo || (sp[q] && sp[q + n - 1])) continue;
+                const int64_t first = q + sp[q];
+                const Py_ssize_t k = at[n]++;
+                od[k] = d;
+                oc[k] = bucket(fmix(hv ^ (0x9E3779B97F4A7C15ULL * (uint64_t)n)), n_char);
+                os[k] = first - doc_start[d] - 1;
+                ot[k] = tok_at[first];
+            }
+        }
+        O_cd.len = O_cc.len = O_cs.len = O_ct.len = n_char_max;
     }
     /* word n-grams: runs of word characters (hash c[s] + c[s+1]*B + ...), and consecutive pairs in a doc */
     Py_ssize_t nw = n_wstart;
