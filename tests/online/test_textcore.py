@@ -72,9 +72,9 @@ def _fuzz(seed: int, n: int, alphabet: list[str], longest: int) -> list[str]:
     return ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, longest))) for _ in range(n)]
 
 
-def _same_hashes(texts: list[str], n_char: int, n_word: int) -> None:
-    a = ngrams._hash_batch_c(texts, n_char, n_word, (2, 5), (1, 2))
-    b = ngrams.hash_batch_numpy(texts, n_char, n_word)
+def _same_hashes(texts: list[str], n_char: int, n_word: int, char_range: tuple[int, int] = (2, 5)) -> None:
+    a = ngrams._hash_batch_c(texts, n_char, n_word, char_range, (1, 2))
+    b = ngrams.hash_batch_numpy(texts, n_char, n_word, char_range)
     assert a.n_docs == b.n_docs
     for name in ("char_doc", "char_col", "char_start", "word_doc", "word_col", "word_start", "word_end",
                  "tok_doc", "tok_start", "tok_end", "char_tok", "word_tok"):
@@ -100,6 +100,11 @@ def test_hash_kernel_equals_numpy_on_edge_cases():
     _same_hashes(_fuzz(1, 3000, alphabet, 40), 2**19, 2**18)
     for batch in ([""], ["a"], ["", ""], [" "], ["\x00"], ["ab", "", "cd ef"]):
         _same_hashes(batch, 2**16, 2**12)
+    # other n-gram ranges: the kernel hashes every length at a position in one pass and places each length's
+    # n-grams in its own part of the outputs
+    texts = _fuzz(2, 400, alphabet, 40)
+    for char_range in ((1, 3), (3, 6), (2, 2), (4, 4), (1, 1), (2, 8)):
+        _same_hashes(texts, 2**10, 2**9, char_range)
 
 
 @needs_kernels
