@@ -84,6 +84,11 @@ static void scratch_release(void) {
 
 /* a token separator: white space, or the NUL between docs (c is 0 only for NUL, 32 for white space) */
 #define IS_SEP(q) (sp[q] | (c[q] == 0))
+/* The longest char n-gram starting at q, up to hi: within the batch, no NUL in [q, q + n) and no white space in
+ * [q + 1, q + n - 1) (next_sp[q + 1] >= q + 1, so length 2 always passes that one) */
+#define LONGEST_AT(q) min_ssize(min_ssize((Py_ssize_t)hi, L - (q)), \
+                                min_ssize(next_nul[q] - (q), next_sp[(q) + 1] - (q) + 1))
+static inline Py_ssize_t min_ssize(Py_ssize_t a, Py_ssize_t b) { return a < b ? a : b; }
 /* An output array written straight into a bytes object of the size it needs (or a bound, cut at the end). */
 typedef struct {
     PyObject *bytes;
@@ -140,7 +145,7 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     uint8_t *wd = (uint8_t *)scratch(&S_wd, Lz);
     int32_t *doc_of = (int32_t *)scratch(&S_doc, Lz * 4);
     /* positions and token numbers fit 32 bits (a batch is at most a few million characters): half the memory
-       traffic of the passes below, which stream these arrays once per n-gram length */
+       the passes below stream */
     int32_t *tok_at = (int32_t *)scratch(&S_tok, Lz * 4);
     int32_t *next_nul = (int32_t *)scratch(&S_nnul, Lz * 4);
     int32_t *next_sp = (int32_t *)scratch(&S_nsp, Lz * 4);
@@ -210,12 +215,10 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
     /* count the char n-grams of each length first (one pass), so that each output is allocated once at its
        size and each length's n-grams have their place in it: all of length lo, then lo + 1, ... */
     Py_ssize_t n_of_len[65] = {0};
+    const int from = lo > 2 ? lo : 2; /* char n-grams are at least 2 long, as in the NumPy version */
     for (Py_ssize_t q = 0; q < L; q++) {
-        for (int n = 2; n <= hi && q + n <= L; n++) {
-            /* no NUL in [q, q + n), no space in [q + 1, q + n - 1): once broken, broken for longer n too */
-            if (next_nul[q] < q + n || (n > 2 && next_sp[q + 1] < q + n - 1)) break;
-            if (n >= lo && !(sp[q] && sp[q + n - 1])) n_of_len[n]++;  /* not space at both ends */
-        }
+        const Py_ssize_t last = LONGEST_AT(q);
+        for (int n = from; n <= last; n++) n_of_len[n] += !(sp[q] && sp[q + n - 1]); /* not space at both ends */
     }
     n_char_max = 0;
     for (int n = lo; n <= hi; n++) n_char_max += n_of_len[n];
@@ -258,8 +261,8 @@ static PyObject *hash_ngrams(PyObject *Py_UNUSED(self), PyObject *args) {
         for (Py_ssize_t q = 0; q < L; q++) {
             uint64_t hv = c[q];
             const int32_t d = doc_of[q];
-            for (int n = 2; n <= hi && q + n <= L; n++) {
-                if (next_nul[q] < q + n || (n > 2 && next_sp[q + 1] < q + n - 1)) break;
+            const Py_ssize_t last = LONGEST_AT(q);
+            for (int n = 2; n <= last; n++) {
                 hv = hv * B + c[q + n - 1];
                 if (n < lo || (sp[q] && sp[q + n - 1])) continue;
                 const int64_t first = q + sp[q];
@@ -1011,7 +1014,8 @@ static PyObject *explain_tokens(PyObject *Py_UNUSED(self), PyObject *args) {
         return NULL;
     Py_buffer *bufs[] = {&cd, &cc, &ct, &wd, &wc, &wt, &td, &cn, &wn, &ws, &wr, &fu, &us};
     PyObject *keep = NULL, *vals = NULL, *out = NULL;
-    double *acc_c = NULL, *acc_w = NULL;
+    double *acc_c = NULL, *acc_w = NULL, *keep_v = NULL;
+    int64_t *keep_ix = NULL;
     Py_ssize_t *best = NULL;
     const Py_ssize_t n_c = cd.len / 4, n_w = wd.len / 4, n_t = td.len / 4;
     const int64_t width = ws.len / 8;
@@ -1021,10 +1025,13 @@ static PyObject *explain_tokens(PyObject *Py_UNUSED(self), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "explain_tokens: arrays of the wrong sizes");
         goto done;
     }
-    acc_c = (double *)calloc((size_t)(n_t > 0 ? n_t : 1), sizeof(double));
-    acc_w = (double *)calloc((size_t)(n_t > 0 ? n_t : 1), sizeof(double));
+    const size_t n_t1 = (size_t)(n_t > 0 ? n_t : 1);
+    acc_c = (double *)calloc(n_t1, sizeof(double));
+    acc_w = (double *)calloc(n_t1, sizeof(double));
+    keep_ix = (int64_t *)malloc(sizeof(int64_t) * n_t1);
+    keep_v = (double *)malloc(sizeof(double) * n_t1);
     best = (Py_ssize_t *)malloc(sizeof(Py_ssize_t) * (size_t)(top > 0 ? top : 1));
-    if (!acc_c || !acc_w || !best) { PyErr_NoMemory(); goto done; }
+    if (!acc_c || !acc_w || !keep_ix || !keep_v || !best) { PyErr_NoMemory(); goto done; }
     const unsigned char *full = (const unsigned char *)fu.buf, *use_sale = (const unsigned char *)us.buf;
     if (add_contributions(acc_c, n_t, (const int32_t *)cd.buf, (const int64_t *)cc.buf, (const int64_t *)ct.buf, n_c,
                           (const double *)cn.buf, (const double *)ws.buf, (const double *)wr.buf, 0, width, full,
@@ -1033,15 +1040,13 @@ static PyObject *explain_tokens(PyObject *Py_UNUSED(self), PyObject *args) {
                           (const double *)wn.buf, (const double *)ws.buf, (const double *)wr.buf, word_off, width,
                           full, use_sale, n_docs))
         goto done;
+    double *sum = acc_c; /* each token's contribution: its char n-grams' sum, then its word n-grams' added */
+    for (Py_ssize_t t = 0; t < n_t; t++) sum[t] += acc_w[t];
     const int32_t *tdoc = (const int32_t *)td.buf;
     Py_ssize_t n_keep = 0;
-    int64_t *keep_ix = (int64_t *)malloc(sizeof(int64_t) * (size_t)(n_t > 0 ? n_t : 1));
-    double *keep_v = (double *)malloc(sizeof(double) * (size_t)(n_t > 0 ? n_t : 1));
-    if (!keep_ix || !keep_v) { free(keep_ix); free(keep_v); PyErr_NoMemory(); goto done; }
     for (Py_ssize_t i = 0; i < n_t;) {
         const int32_t d = tdoc[i];
         if (d < 0 || d >= n_docs || (i > 0 && d < tdoc[i - 1])) {
-            free(keep_ix); free(keep_v);
             PyErr_SetString(PyExc_ValueError, "explain_tokens: tokens not in post order");
             goto done;
         }
@@ -1050,17 +1055,17 @@ static PyObject *explain_tokens(PyObject *Py_UNUSED(self), PyObject *args) {
         if (full[d] && top > 0) {
             int m = 0; /* best[0..m): by absolute value, descending; ties in token order */
             for (Py_ssize_t t = i; t < j; t++) {
-                const double a = fabs(acc_c[t] + acc_w[t]);
-                if (m == top && !(a > fabs(acc_c[best[m - 1]] + acc_w[best[m - 1]]))) continue;
+                const double a = fabs(sum[t]);
+                if (m == top && !(a > fabs(sum[best[m - 1]]))) continue;
                 int p = m < top ? m++ : m - 1;
-                while (p > 0 && a > fabs(acc_c[best[p - 1]] + acc_w[best[p - 1]])) {
+                while (p > 0 && a > fabs(sum[best[p - 1]])) {
                     best[p] = best[p - 1];
                     p--;
                 }
                 best[p] = t;
             }
             for (int k = 0; k < m; k++) {
-                const double v = acc_c[best[k]] + acc_w[best[k]];
+                const double v = sum[best[k]];
                 if (fabs(v) >= min_abs) {
                     keep_ix[n_keep] = best[k];
                     keep_v[n_keep++] = v;
@@ -1071,14 +1076,14 @@ static PyObject *explain_tokens(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     keep = PyBytes_FromStringAndSize((const char *)keep_ix, (Py_ssize_t)sizeof(int64_t) * n_keep);
     vals = PyBytes_FromStringAndSize((const char *)keep_v, (Py_ssize_t)sizeof(double) * n_keep);
-    free(keep_ix);
-    free(keep_v);
     if (keep && vals) out = PyTuple_Pack(2, keep, vals);
 done:
     Py_XDECREF(keep);
     Py_XDECREF(vals);
     free(acc_c);
     free(acc_w);
+    free(keep_ix);
+    free(keep_v);
     free(best);
     for (int i = 0; i < 13; i++) PyBuffer_Release(bufs[i]);
     return out;
