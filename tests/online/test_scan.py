@@ -101,6 +101,50 @@ def test_an_id_repeated_across_batches_keeps_its_last_text_and_only_its_indicato
     assert inds == [("telegram", "fen_seller_kz")]
 
 
+def test_writes_before_the_last_take_whole_row_groups_and_store_what_one_write_would(tmp_path, monkeypatch):
+    # a write before the last takes whole DuckDB row groups of posts (here 4) and keeps the rest for the next;
+    # what is stored (rows, their indicators, an id edited across the boundary keeping its last text) is what
+    # a single write stores
+    from narcotrace.online import scan
+    from narcotrace.workspace import Workspace
+
+    edited = dict(POSTS[0], text="Продам фен, 5000 тг, пишите @fen_seller_kz")
+    rows = [dict(p, id=f"{p['id']}-{i}") for i in range(4) for p in POSTS] + [dict(edited, id="s1-0")]
+    src = write_jsonl(tmp_path / "rows.jsonl", rows)
+    query = ("SELECT p.post_id, p.text, p.label, list(i.value ORDER BY i.span_start) FROM posts p "
+             "LEFT JOIN indicators i USING (post_id) GROUP BY ALL ORDER BY p.post_id")
+    stored = {}
+    writes = {}
+    real = scan._Writer.flush
+    for name, row_group, flush_posts in (("one write", 10**9, 10**9), ("row groups", 4, 5)):
+        monkeypatch.setattr(scan, "DUCKDB_ROW_GROUP", row_group)
+        monkeypatch.setattr(scan, "FLUSH_POSTS", flush_posts)
+        sizes = []
+
+        def counting(self, final=True, real=real, sizes=sizes):
+            before = self.ws.count("posts") if self._posts else None
+            real(self, final)
+            if before is not None:
+                sizes.append((final, self.ws.count("posts") - before, self._rows))
+
+        monkeypatch.setattr(scan._Writer, "flush", counting)
+        ws = Workspace.open(tmp_path / name)
+        report = scan_paths(ws, [src], batch_size=3, workers=1, show_progress=False)
+        assert report.stored == len(rows)
+        stored[name] = ws.con.execute(query).fetchall()
+        writes[name] = sizes
+        ws.close()
+    assert stored["one write"] == stored["row groups"]
+    assert len(stored["row groups"]) == 16
+    assert ("s1-0", edited["text"], "none", ["fen_seller_kz"]) in stored["row groups"]
+    assert writes["one write"] == [(True, 16, 0)]
+    # 17 posts in batches of 3 (the last of 2), a write when 5 are buffered: 6 -> 4 written, 2 kept; 5 -> 4, 1;
+    # 7 -> 4, 3; 5 -> 4, 1; the last one at the end, which replaces s1-0, written before
+    assert [(final, kept) for final, _, kept in writes["row groups"]] == [
+        (False, 2), (False, 1), (False, 3), (False, 1), (True, 0)]
+    assert [grown for _, grown, _ in writes["row groups"]] == [4, 4, 4, 4, 0]
+
+
 def test_workers_give_the_same_results_in_order(workspace, tmp_path):
     rows = [dict(p, id=f"{p['id']}-{i}") for i in range(5) for p in POSTS]
     src = write_jsonl(tmp_path / "many.jsonl", rows)
