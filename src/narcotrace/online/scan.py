@@ -482,15 +482,10 @@ def _run(batches: Iterator[list[RawPost]], model_path, lexicons: list[str], thre
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-# What the fork server imports once for all workers: this module, and the scikit-learn modules that unpickling
-# the model imports (~1.7 s, which every worker took again on its own before it could start).
-WORKER_PRELOAD = ("narcotrace.online.scan", "sklearn.calibration", "sklearn.svm")
-
-
 def _worker_context():
     """forkserver: workers start from a clean process (the parent holds DuckDB threads, unsafe to fork)."""
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(WORKER_PRELOAD))
+    ctx.set_forkserver_preload(["narcotrace.online.scan"])
     return ctx
 
 
