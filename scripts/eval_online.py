@@ -21,9 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "data" / "heldout" / "posts.jsonl"
-# A second held-out set by another writer, who saw neither the project's data nor its code
-# (data/heldout/other_writer/README.md): labels, languages and obfuscation, no indicator annotations.
+# Held-out sets by writers who saw neither the project's data nor its code (their README.md): labels,
+# languages and obfuscation, no indicator annotations.
 OTHER_WRITER = ROOT / "data" / "heldout" / "other_writer" / "posts.jsonl"
+THIRD_WRITER = ROOT / "data" / "heldout" / "third_writer" / "posts.jsonl"
+STRANGER_SETS = ((OTHER_WRITER, "Other writer's"), (THIRD_WRITER, "Third writers'"))
 KINDS = ("telegram", "urls", "domains", "emails", "phones", "cards", "ibans", "crypto")
 
 
@@ -211,12 +213,14 @@ def main() -> None:
     rows = classify_rows(heldout)
     classifier_report(rows, f"Held-out set ({len(rows)} hand-written posts, data/heldout/)", lines)
     indicator_report(rows, lines)
-    if OTHER_WRITER.exists():
-        other = [json.loads(line) for line in open(OTHER_WRITER, encoding="utf-8") if line.strip()]
+    for path, whose in STRANGER_SETS:
+        if not path.exists():
+            continue
+        other = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
         ids, texts = overlap_check(other)
-        lines.append(f"Other writer's held-out overlap with the training posts: {ids} ids, {texts} texts.\n")
-        classifier_report(classify_rows(other), f"Other writer's held-out set ({len(other)} posts, "
-                                                "data/heldout/other_writer/)", lines, by_kind=False)
+        lines.append(f"{whose} held-out overlap with the training posts: {ids} ids, {texts} texts.\n")
+        classifier_report(classify_rows(other), f"{whose} held-out set ({len(other)} posts, "
+                                                f"{path.parent.relative_to(ROOT)}/)", lines, by_kind=False)
     with tempfile.TemporaryDirectory() as tmp:
         srows = sim_rows(args.sim_seed, args.sim_people, args.sim_days, Path(tmp))
     classifier_report(srows, f"Simulator world --seed {args.sim_seed} --people {args.sim_people} --days "

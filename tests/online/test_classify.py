@@ -151,8 +151,9 @@ def test_training_refuses_the_heldout_set(tmp_path):
         refuse_heldout(HELDOUT / "posts.jsonl")
     with pytest.raises(UserError, match="held-out"):
         load_posts([HELDOUT / "posts.jsonl"])
-    with pytest.raises(UserError, match="held-out"):
-        load_posts([HELDOUT / "other_writer" / "posts.jsonl"])
+    for stranger in ("other_writer", "third_writer"):
+        with pytest.raises(UserError, match="held-out"):
+            load_posts([HELDOUT / stranger / "posts.jsonl"])
     with pytest.raises(UserError, match="held-out"):
         train(tmp_path / "m.joblib", extra_posts=[HELDOUT / "posts.jsonl"])
     with pytest.raises(UserError, match="held-out"):
@@ -166,7 +167,8 @@ def test_heldout_posts_are_not_in_the_training_data():
     train = handwritten_posts()
     ids = {p.id for p in train}
     texts = {" ".join(p.text.lower().split()) for p in train}
-    for path, least in ((HELDOUT / "posts.jsonl", 400), (HELDOUT / "other_writer" / "posts.jsonl", 400)):
+    for path, least in ((HELDOUT / "posts.jsonl", 400), (HELDOUT / "other_writer" / "posts.jsonl", 400),
+                        (HELDOUT / "third_writer" / "posts.jsonl", 400)):
         held = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
         assert len(held) >= least, path
         assert not [h["id"] for h in held if h["id"] in ids], path
