@@ -151,9 +151,11 @@ class Timeline:
     def line(self) -> str:
         if self.first is None:
             return "  timeline: no results"
-        writes = [w for w in self.writes if w > 0.001]
+        writes = [w for w in self.writes if w > 0.001]  # a call with nothing buffered writes nothing
+        plural = "" if len(writes) == 1 else "s"
         return (f"  timeline: first result after {self.first:.1f} s, last after {self.last:.1f} s, done at "
-                f"{self.end:.1f} s; {len(writes)} write{'' if len(writes) == 1 else 's'}, {sum(writes):.1f} s in all, the last {writes[-1] if writes else 0:.2f} s")
+                f"{self.end:.1f} s; {len(writes)} write{plural}, {sum(writes):.1f} s in all, "
+                f"the last {writes[-1] if writes else 0:.2f} s")
 
 
 def naive_baseline(posts: Path, sample: int) -> float:
