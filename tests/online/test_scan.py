@@ -251,12 +251,13 @@ def test_repeated_texts_give_the_same_results_as_without_the_cache(workspace, tm
             out = tmp_path / f"out-{cache}-{workers}.jsonl"
             report = scan_paths(workspace, [src], out=out, workers=workers, batch_size=5, show_progress=False,
                                 result_cache_bytes=cache)
-            # with the cache, each process analyses each of the 4 texts once; without, each batch its own
+            # with the cache, each process analyses each of the 4 texts at most twice (it keeps a text from its
+            # second sighting on); without, each batch its own
             per_batch = sum(len({r["text"] for r in rows[i:i + 5]}) for i in range(0, len(rows), 5))
             if cache == 0:
                 assert report.analysed == per_batch
             else:
-                assert 4 <= report.analysed <= 4 * workers
+                assert 4 <= report.analysed <= 2 * 4 * workers < per_batch
                 assert "repeated a text already classified" in "\n".join(report.render())
             assert report.stored == len(rows)
             outs[cache, workers] = out.read_bytes()
@@ -294,11 +295,27 @@ def test_the_result_cache_stays_within_its_bytes():
     scan._init(None, [], None, cache_bytes=64 << 10)
     cache = scan._STATE["cache"]
     batch = ([f"p{i}" for i in range(200)], ["src"] * 200, [f"{POSTS[i % 4]['text']} #{i}" for i in range(200)], {})
+    scan._process(batch)
+    assert cache.bytes == 0 and not cache.entries  # texts seen once are not kept
     first = scan._process(batch)
     assert 0 < cache.bytes <= 64 << 10 and len(cache.entries) < 200  # the oldest went
     again = scan._process(batch)  # what is still cached and what is not: the same answers
     assert again["lines"] == first["lines"]
     assert cache.hits > 0
+
+
+def test_the_result_cache_keeps_texts_from_their_second_sighting_and_forgets_sightings_when_full(monkeypatch):
+    from narcotrace.online import scan
+
+    monkeypatch.setattr(scan._ResultCache, "SEEN_BITS", 64)
+    cache = scan._ResultCache(1 << 20)
+    keys = [scan._ResultCache.key(f"text {i}") for i in range(40)]
+    assert [cache.seen_before(k) for k in keys[:3]] == [False] * 3
+    assert [cache.seen_before(k) for k in keys[:3]] == [True] * 3
+    for k in keys:  # more distinct texts than a quarter of the bits: the sightings are cleared on the way
+        cache.seen_before(k)
+    assert sum(bin(b).count("1") for b in cache._seen) <= 64 // 4
+    assert not all(cache.seen_before(k) for k in keys[:3])
 
 
 def test_a_batch_runs_without_the_cyclic_collector_and_restores_it(monkeypatch):
