@@ -456,3 +456,43 @@ def test_plus7_numbers_are_valid_by_their_first_six_digits():
         got = phones._plus7(n)
         assert (got[0] if got else None) == (canonical.removeprefix("phone:") if canonical else None), n
     assert any(phones._plus7(n) for n in numbers) and not all(phones._plus7(n) for n in numbers)
+
+
+def _keyed_patterns():
+    from narcotrace.online.indicators import cards, phones, telegram
+
+    return [phones._NOT_PHONE_BEFORE, cards._NOT_CARD_BEFORE, telegram._OTHER_NETWORK_BEFORE]
+
+
+def _window_words(keyed) -> list[str]:
+    """Words that the pattern's alternatives are made of, and near misses, to build windows from."""
+    import re
+
+    words = set(re.findall(r"[^\W\d_]+|[№#]|x\.com|s/n", keyed.pattern.pattern))
+    return sorted(words | {w[:-1] for w in words if len(w) > 2} | {w + "ы" for w in words})
+
+
+@pytest.mark.parametrize("keyed", _keyed_patterns(), ids=lambda k: k.keys.pattern[:12])
+def test_keyed_window_patterns_answer_as_their_pattern(keyed):
+    # the cheap key test only skips windows the pattern cannot match: same answers on windows built from the
+    # pattern's own words, near misses, digits and separators, and on every window of the corpus' posts
+    from narcotrace.online.train import TRAINING_DIR, load_posts
+
+    rng = random.Random(7)
+    words = _window_words(keyed) + ["пишите", "звоните", "номер", "number", "no.", "user", "клиента", "42"]
+    seps = [" ", "", ": ", " - ", "\n", "\u00a0", ". ", "/", "@", "(", "№ "]
+    windows = []
+    for _ in range(20_000):
+        windows.append("".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randint(1, 4))))
+    texts = [p.text.lower() for p in load_posts(sorted(TRAINING_DIR.glob("*.jsonl")))[::3]]
+    for t in texts:
+        for end in range(0, len(t), 7):
+            windows.append(t[max(0, end - 40):end])
+    matched = 0
+    for w in windows:
+        for lo in (0, max(0, len(w) - 16)):
+            want = keyed.pattern.search(w, lo)
+            got = keyed.search(w, lo)
+            assert (got and got.span()) == (want and want.span()), (w, lo)
+            matched += want is not None
+    assert matched > 500  # the windows did reach the pattern

@@ -11,7 +11,7 @@ import yaml
 
 from narcotrace import codecs, identifiers
 from narcotrace.online.indicators import hints
-from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+from narcotrace.online.indicators.base import Extractor, Indicator, KeyedPattern, Scan
 
 _BANKS = Path(__file__).resolve().parents[2] / "data" / "banks.yaml"
 
@@ -52,7 +52,9 @@ _NETWORKS = (
 _LENGTHS = {"visa": (13, 16, 19), "mastercard": (16,), "mir": (16, 17, 18, 19), "amex": (15,), "jcb": (16, 17, 18, 19),
             "unionpay": (16, 17, 18, 19), "discover": (16, 17, 18, 19), "diners": (14, 15, 16, 17, 18, 19),
             "uzcard": (16,), "humo": (16,)}
-_NOT_CARD_BEFORE = re.compile(r"(?<![a-zа-я])(?:imei\d?|серийн\w*|serial|s/n|sn|ean|isbn|штрих\w*)\W{0,12}(?:\d+\W{1,3})?$")
+_NOT_CARD_BEFORE = KeyedPattern(
+    r"(?<![a-zа-я])(?:imei\d?|серийн\w*|serial|s/n|sn|ean|isbn|штрих\w*)\W{0,12}(?:\d+\W{1,3})?$",
+    keys=("imei", "серийн", "serial", "s/n", "sn", "ean", "isbn", "штрих"))
 
 _PREFIX_NETWORK = {p: name for name, prefixes in reversed(_NETWORKS) for p in prefixes}
 

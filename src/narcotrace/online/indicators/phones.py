@@ -11,7 +11,7 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 
 from narcotrace import identifiers
 from narcotrace.online.indicators import hints
-from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+from narcotrace.online.indicators.base import Extractor, Indicator, KeyedPattern, Scan
 
 REGION = "KZ"
 # Digit runs with the separators people put in phone numbers; phonenumbers decides what is a number.
@@ -25,10 +25,12 @@ _PHONE_SHAPED = re.compile(r"(?<![\d+])(?:\+\s?\d{1,3}[ \-]?)?\(?\d{2,5}\)?(?:[ 
 _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE = re.compile(r"\d{1,4}[.\-/]\d{1,2}[.\-/]\d{2,4}")
 # A number right after these words is an order, tracking, tax or account number, not a phone.
-_NOT_PHONE_BEFORE = re.compile(
+_NOT_PHONE_BEFORE = KeyedPattern(
     r"(?:№|#|заказ\w*|order|трек\w*|track\w*|иин|iin|бин|bin|инн|сч[её]т\w*|account|накладн\w*|invoice|"
     r"(?<![a-zа-я])(?:id|ид|айди)(?:\s+(?:пользовател\w*|user|клиент\w*))?|uid|(?<![а-я])дел[оау]|ттн|"
-    r"номер заказа|артикул|sku|код)(?:[\s-]*(?:номер\w*|number|no\.?|nr\.?))?\W{0,3}$")
+    r"номер заказа|артикул|sku|код)(?:[\s-]*(?:номер\w*|number|no\.?|nr\.?))?\W{0,3}$",
+    keys=("№", "#", "заказ", "order", "трек", "track", "иин", "iin", "бин", "bin", "инн", "сч", "account", "накладн",
+          "invoice", "id", "ид", "айди", "дел", "ттн", "артикул", "sku", "код"))
 # "8 7O7 123 45 67": the letter O (Latin or Cyrillic) for a zero inside a number. Read as 0 for phones
 # only, one character for one, so spans hold; a phone must still validate.
 # "Tel87011234567", "WhatsApp+77011234567": a Latin contact word glued to the number is blanked for phones

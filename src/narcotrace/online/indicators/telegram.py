@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from narcotrace import identifiers
 from narcotrace.online.indicators import hints
-from narcotrace.online.indicators.base import Extractor, Indicator, Scan
+from narcotrace.online.indicators.base import Extractor, Indicator, KeyedPattern, Scan
 
 # Telegram usernames: 5-32 of a-z, 0-9 and "_", starting with a letter (a few auctioned ones have 4).
 _NAME = r"[a-z][a-z0-9_]{3,31}"
@@ -34,9 +34,11 @@ _LABEL_BEFORE = re.compile(
     r"(?<!\w)(?:оператор\w*|operator|бот|bot|админ\w*|admin|контакт\w*|contacts?|связь|пиши\w*|жаз\w*|write|"
     r"лс|dm|заказ\w*|order)\s*$")
 # "@name" right after another network's name is that network's account, not a Telegram handle
-_OTHER_NETWORK_BEFORE = re.compile(
+_OTHER_NETWORK_BEFORE = KeyedPattern(
     r"(?:instagram|insta|инстаграм\w*|инста\w*|\big|\bинст|tiktok|тикток\w*|twitter|твиттер\w*|\bx\.com|"
-    r"\bvk|\bвк|вконтакте|threads|snapchat|снэпчат\w*|youtube|ютуб\w*|facebook|фейсбук\w*)\W{0,4}$")
+    r"\bvk|\bвк|вконтакте|threads|snapchat|снэпчат\w*|youtube|ютуб\w*|facebook|фейсбук\w*)\W{0,4}$",
+    keys=("insta", "инст", "ig", "tiktok", "тикток", "twitter", "твиттер", "x.com", "vk", "вк", "threads", "snapchat",
+          "снэпчат", "youtube", "ютуб", "facebook", "фейсбук"))
 _CONTACT_WORDS = re.compile(r"(?:тг|tg|телег|telegram|пиши|оператор|контакт|связь|жазыңыз|contact|dm|order)")
 
 
