@@ -194,3 +194,45 @@ def test_train_writes_a_model_that_classifies(tmp_path, lex):
     assert m.version == report.version
     (r,) = m.classify([analyse("Кристаллы альфа пвп 1г 12000, закладки магнитом, бот @alfa_kz_bot", lex)])
     assert r.label == "sale"
+
+
+def test_the_scoring_only_model_classifies_exactly_as_the_full_model(model, lex):
+    # scan's workers read the model with stand-ins for its scikit-learn objects: the same probabilities to the
+    # bit, labels, categories and explanations as the model loaded in full, on every held-out post
+    from narcotrace.textcore import KERNELS
+
+    if KERNELS is None:
+        pytest.skip("the compiled kernels are not built: scan loads the full model")
+    light = load_model(scoring_only=True)
+    assert light.scoring_only and not model.scoring_only and light.version == model.version
+    texts = [json.loads(line)["text"] for line in (HELDOUT / "posts.jsonl").read_text(encoding="utf-8").splitlines()]
+    batch = [analyse(t, lex) for t in texts]
+    full, fast = model.classify(batch), light.classify(batch)
+    assert [r.probabilities for r in fast] == [r.probabilities for r in full]
+    assert [(r.label, r.categories, r.explanation) for r in fast] == [(r.label, r.categories, r.explanation)
+                                                                    for r in full]
+    assert {r.label for r in fast} == {"sale", "recruitment", "none"}
+
+
+def test_loading_the_scoring_only_model_does_not_import_scikit_learn(tmp_path):
+    code = ("import sys; from narcotrace.online.classify import load_model; from narcotrace.textcore import KERNELS;"
+            "m = load_model(scoring_only=True); print(KERNELS is not None, m.scoring_only, 'sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    if out[0] == "False":
+        pytest.skip("the compiled kernels are not built: scan loads the full model")
+    assert out[1:] == ["True", "False"]
+
+
+def test_a_model_file_with_other_scikit_learn_objects_is_loaded_in_full(tmp_path):
+    # a model file holding scikit-learn objects that have no stand-in (here a scaler) is not read with
+    # stand-ins; scan then loads it in full
+    from narcotrace.online.classify import PostClassifier
+
+    m = PostClassifier.load(shipped_model_path())
+    from sklearn.preprocessing import StandardScaler
+
+    m.model_.extra = StandardScaler()
+    path = tmp_path / "other.joblib"
+    m.save(path, dict(m.card, version="other"))
+    loaded = load_model(path, scoring_only=True)
+    assert not loaded.scoring_only and loaded.version == "other"
