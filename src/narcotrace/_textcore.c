@@ -885,7 +885,11 @@ done:
  * and on the lower-cased copy:
  *  64 DEFANG       any of web._DEFANG_HINTS
  * 128 TG_LINK      "t.me", "telegram." or "tg://"
- * 256 TG_WORD      "тг", "тел", "тлг", "tg", "tlg" or "telegram" */
+ * 256 TG_WORD      "тг", "тел", "тлг", "tg", "tlg" or "telegram"
+ * and whether the post holds what the other extractors' matches all contain:
+ * 512 AT           "@"                       4096 WA_LINK  "wa.me" or "whatsapp.com" (lower-cased)
+ * 1024 DOT         "."                       8192 ONION    ".onion" (lower-cased)
+ * 2048 SLASH       "/"                      16384 LABEL_SEP ":", "-", "–" or "—" */
 
 static inline int is_ascii_letter(Py_UCS4 ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); }
 static inline int is_ascii_alnum(Py_UCS4 ch) { return is_ascii_letter(ch) || (ch >= '0' && ch <= '9'); }
@@ -950,6 +954,13 @@ static PyObject *indicator_hints(PyObject *Py_UNUSED(self), PyObject *args) {
         alnum = is_ascii_alnum(ch) ? alnum + 1 : 0;
         if (alnum >= 25) bits |= 16;
         if (is_disguised(ch)) bits |= 32;
+        switch (ch) {
+        case '@': bits |= 512; break;
+        case '.': bits |= 1024; break;
+        case '/': bits |= 2048; break;
+        case ':': case '-': case 0x2013: case 0x2014: bits |= 16384; break;
+        default: break;
+        }
         p3 = p2;
         p2 = p1;
         p1 = ch;
@@ -970,6 +981,8 @@ static PyObject *indicator_hints(PyObject *Py_UNUSED(self), PyObject *args) {
             if (has_at(l, i, "t.me") || has_at(l, i, "telegram.") || has_at(l, i, "tg://")) bits |= 128;
             if (has_at(l, i, "tg") || has_at(l, i, "tlg") || has_at(l, i, "telegram")) bits |= 256;
             break;
+        case 'w': if (has_at(l, i, "wa.me") || has_at(l, i, "whatsapp.com")) bits |= 4096; break;
+        case '.': if (has_at(l, i, ".onion")) bits |= 8192; break;
         default: break;
         }
     }

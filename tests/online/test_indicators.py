@@ -496,3 +496,28 @@ def test_keyed_window_patterns_answer_as_their_pattern(keyed):
             assert (got and got.span()) == (want and want.span()), (w, lo)
             matched += want is not None
     assert matched > 500  # the windows did reach the pattern
+
+
+def test_an_extractor_is_skipped_only_on_posts_where_it_finds_nothing():
+    # each extractor's gate (hint bits) holds for every post on which the extractor, run on its own, finds an
+    # indicator: on the training posts, and on pieces of every kind of indicator glued together at random
+    from narcotrace.online.indicators import EXTRACTORS
+    from narcotrace.online.indicators.base import Scan
+    from narcotrace.online.train import TRAINING_DIR, load_posts
+
+    rng = random.Random(11)
+    pieces = ["https://shop.kz/menu", "shop.kz", "t.me/shop_kz", "t . me / shop_kz", "wa.me/77011234567",
+              "a@b.kz", "@shop_kz", "телега: shop_kz", "оператор — shop_op24", "tg shop24", "4400 4312 3456 7896",
+              "8 701 123 45 67", "+7 (701) 123-45-67", "KZ86 125K ZT50 0410 0100", "shop[.]kz", "shop (точка) kz",
+              "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "x", " ", "\n"]
+    onion = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"
+    texts = [p.text for p in load_posts(sorted(TRAINING_DIR.glob("*.jsonl")))]
+    texts += ["".join(rng.choice(pieces + [onion]) for _ in range(rng.randint(1, 5))) for _ in range(3000)]
+    found = {type(e).__name__: 0 for e in EXTRACTORS}
+    for text in texts:
+        for extractor in EXTRACTORS:
+            scan = Scan(text)
+            if list(extractor.extract(scan)):
+                found[type(extractor).__name__] += 1
+                assert not extractor.gate or scan.hints & extractor.gate, (type(extractor).__name__, text)
+    assert all(found.values()), found  # every extractor found something somewhere

@@ -297,7 +297,8 @@ def test_a_model_the_scorer_does_not_know_is_scored_from_the_matrix():
 _HINT_PIECES = (list("0123456789 -.()+\u00a0[]{}/:_@ABKZOoОоТтaklmtz\n") +
                 ["٣", "３", "𝟒", "\u200b", "\u00ad", "\u20e3", "\ufe0f", "ｓ", "\U0001d41a", "🔥", "İ", "dot", "Dot",
                  "точка", "ТОЧКА", "t.me", "T.ME", "telegram.", "tg://", "tg", "tlg", "тг", "ТЕЛ", "тлг", "KZ86",
-                 "xKZ86", "bc1", "TVJ6", "a" * 12])
+                 "xKZ86", "bc1", "TVJ6", "a" * 12, "wa.me", "WA.ME", "wa.m", "whatsapp.com", "WhatsApp.Com",
+                 "whatsapp.co", ".onion", ".ONION", ".onio", "\u2013", "\u2014", "\u2012"])
 
 
 @needs_kernels
@@ -314,4 +315,4 @@ def test_indicator_hints_are_the_first_tests_themselves():
         want = hints.hints_reference(text, low)
         assert K.indicator_hints(text, low) == want, text
         seen |= want
-    assert seen == (1 << 9) - 1  # every test was seen passing (and, on other texts, failing)
+    assert seen == (1 << 15) - 1  # every test was seen passing (and, on other texts, failing)

@@ -41,10 +41,16 @@ EXTRACTORS: tuple[Extractor, ...] = (
 _ENTITY_TYPES = {"mention", "text_link", "phone", "bank_card", "link", "url", "email"}
 
 
+_PLAN = tuple((extractor.gate, extractor.extract) for extractor in EXTRACTORS)
+
+
 def _scan(text: str) -> list[Indicator]:
     scan = Scan(text)
-    for extractor in EXTRACTORS:
-        for ind in extractor.extract(scan):
+    bits = scan.hints
+    for gate, extract_ in _PLAN:
+        if gate and not bits & gate:
+            continue  # no post without one of these bits holds an indicator of this kind
+        for ind in extract_(scan):
             scan.add(ind)
     scan.found.sort(key=lambda i: (i.start, i.kind != "url"))
     return scan.found

@@ -167,6 +167,10 @@ class Extractor(ABC):
     """One kind of indicator: finds, validates and normalises it in a post."""
 
     kind: str
+    # Bits of `Scan.hints` (indicators.hints) of which every post holding an indicator of this kind has one: the
+    # scan skips the extractor for other posts (0: never skipped). Calling a generator that finds nothing cost
+    # ~0.6 µs, paid by eleven extractors on every post.
+    gate: int = 0
 
     @abstractmethod
     def extract(self, scan: Scan) -> Iterator[Indicator]:

@@ -95,6 +95,7 @@ def issuer(digits: str) -> dict | None:
 
 class Cards(Extractor):
     kind = "card"
+    gate = hints.FOUR_DIGITS
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         if not scan.hints & hints.FOUR_DIGITS:

@@ -111,6 +111,7 @@ def addresses_in_url(url: str, start: int) -> Iterator[Indicator]:
 
 class Crypto(Extractor):
     kind = "crypto"
+    gate = hints.LONG_TOKEN
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         if not scan.hints & hints.LONG_TOKEN:

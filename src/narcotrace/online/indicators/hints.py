@@ -25,6 +25,13 @@ DISGUISED = 32  # invisible, fullwidth or mathematical characters, or a keycap m
 DEFANG = 64  # a broken dot: "shop[.]kz", "shop dot kz", "shop (точка) kz"
 TG_LINK = 128  # "t.me", "telegram." or "tg://": where a Telegram link can be
 TG_WORD = 256  # a word for Telegram before a handle: "тг", "телега", "tg", "telegram"
+# -- characters and substrings that every match of an extractor contains (`Extractor.gate`) --
+AT = 512  # "@": e-mails, @mentions
+DOT = 1024  # ".": URLs and domains
+SLASH = 2048  # "/": obfuscated t.me links ("t . me / shop")
+WA_LINK = 4096  # "wa.me" or "whatsapp.com" (lower-cased)
+ONION = 8192  # ".onion" (lower-cased)
+LABEL_SEP = 16384  # ":", "-", "–" or "—": "телега: shop_kz", "Оператор — shop_op24"
 
 # Patterns start on a character class, with their look-behinds after it, so that the engine skips ahead in C
 # when it runs them.
@@ -46,7 +53,9 @@ KEYCAP = "\u20e3"
 DEFANG_HINTS = ("[.]", "(.)", "{.}", "dot]", "dot)", " dot ", "точка", " . ")
 TG_LINK_HINTS = ("t.me", "telegram.", "tg://")
 TG_WORD_HINTS = ("тг", "тел", "тлг", "tg", "tlg", "telegram")
-_LOW_TESTS = ((DEFANG, DEFANG_HINTS), (TG_LINK, TG_LINK_HINTS), (TG_WORD, TG_WORD_HINTS))
+_LOW_TESTS = ((DEFANG, DEFANG_HINTS), (TG_LINK, TG_LINK_HINTS), (TG_WORD, TG_WORD_HINTS),
+              (WA_LINK, ("wa.me", "whatsapp.com")), (ONION, (".onion",)))
+_CHAR_TESTS = ((AT, "@"), (DOT, "."), (SLASH, "/"), (LABEL_SEP, ":-\u2013\u2014"))
 
 
 def hints_reference(text: str, low: str) -> int:
@@ -59,6 +68,9 @@ def hints_reference(text: str, low: str) -> int:
         bits |= DISGUISED
     for bit, subs in _LOW_TESTS:
         if any(s in low for s in subs):
+            bits |= bit
+    for bit, chars in _CHAR_TESTS:
+        if any(c in text for c in chars):
             bits |= bit
     return bits
 

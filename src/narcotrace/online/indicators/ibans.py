@@ -18,6 +18,7 @@ _CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){10
 
 class Ibans(Extractor):
     kind = "iban"
+    gate = hints.IBAN_START
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         if not scan.hints & hints.IBAN_START:

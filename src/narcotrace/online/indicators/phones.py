@@ -105,6 +105,7 @@ class WhatsAppLinks(Extractor):
     """WhatsApp click-to-chat links, read as the phone they open (run before web URLs)."""
 
     kind = "phone"
+    gate = hints.WA_LINK
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         if "wa.me" not in scan.lower and "whatsapp.com" not in scan.lower:
@@ -121,6 +122,7 @@ class WhatsAppLinks(Extractor):
 
 class Phones(Extractor):
     kind = "phone"
+    gate = hints.DIGIT_RUN
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         text = scan.text

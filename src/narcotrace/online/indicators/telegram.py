@@ -61,6 +61,7 @@ class TelegramLinks(Extractor):
     """t.me, telegram.me, telegram.dog and tg://resolve links (run before web URLs, which skip them)."""
 
     kind = "telegram"
+    gate = hints.TG_LINK | hints.SLASH
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower
@@ -88,6 +89,7 @@ class TelegramMentions(Extractor):
     """@handles, "@ handle" and "телега: handle" (run after e-mails and URLs have claimed their spans)."""
 
     kind = "telegram"
+    gate = hints.AT | hints.TG_WORD | hints.LABEL_SEP
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower

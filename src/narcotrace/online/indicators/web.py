@@ -121,6 +121,7 @@ def _at_tokens(low: str, rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
 
 class Emails(Extractor):
     kind = "email"
+    gate = hints.AT
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         if "@" not in scan.text:
@@ -138,6 +139,7 @@ class Onions(Extractor):
     """Bare onion v3 addresses (onion URLs are taken by `Urls`, which validates them the same way)."""
 
     kind = "onion"
+    gate = hints.ONION
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         if ".onion" not in scan.lower:
@@ -155,6 +157,7 @@ class Urls(Extractor):
     """URLs with a scheme, bare host names with a path or "www.", and bare registered domains."""
 
     kind = "url"
+    gate = hints.DOT
 
     @staticmethod
     def _candidates(low: str) -> Iterator[re.Match[str]]:
@@ -249,6 +252,7 @@ class Defanged(Extractor):
     """Sites written with a broken dot: the registered domain (or onion), never a URL (it is not a link)."""
 
     kind = "domain"
+    gate = hints.DEFANG
 
     @staticmethod
     def _candidates(low: str) -> Iterator[re.Match[str]]:
