@@ -24,7 +24,7 @@
 #include <uchar.h>
 #include <math.h>
 
-#define ABI_VERSION 4
+#define ABI_VERSION 5
 
 static const uint64_t B = 0x100000001B3ULL; /* FNV prime, as in ngrams.py */
 

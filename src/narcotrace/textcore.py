@@ -12,7 +12,7 @@ import os
 import warnings
 from types import ModuleType
 
-ABI_VERSION = 4  # must equal ABI_VERSION in _textcore.c
+ABI_VERSION = 5  # must equal ABI_VERSION in _textcore.c
 
 
 def _load() -> ModuleType | None:
