@@ -448,6 +448,31 @@ fail:
     return NULL;
 }
 
+/* The trie's next match at or after *pos, as re.finditer of "(?<!\w)(?:...)" gives it: 1 with [*start, *end)
+ * (and *pos moved past it), 0 when there is none, -1 with an exception set. */
+static int trie_next(const Trie *t, const Text *s, Py_ssize_t *pos, Py_ssize_t *start, Py_ssize_t *end) {
+    Py_ssize_t p = *pos;
+    while (p < s->n) {
+        if (p > 0 && is_word(PyUnicode_READ(s->kind, s->data, p - 1))) {
+            p++;
+            continue;
+        }
+        Py_ssize_t e = trie_match(t, s, 0, p, 0);
+        if (e == -2) {
+            PyErr_SetString(PyExc_RecursionError, "trie_spans: term too deep");
+            return -1;
+        }
+        if (e >= 0 && e > p) {
+            *start = p;
+            *end = *pos = e;
+            return 1;
+        }
+        p++;
+    }
+    *pos = p;
+    return 0;
+}
+
 /* trie_spans(trie, text) -> [start, end, start, end, ...]: what re.finditer of "(?<!\w)(?:...)" gives */
 static PyObject *trie_spans(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *capsule, *text;
@@ -457,32 +482,22 @@ static PyObject *trie_spans(PyObject *Py_UNUSED(self), PyObject *args) {
     Text s = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)};
     PyObject *out = PyList_New(0);
     if (!out) return NULL;
-    Py_ssize_t pos = 0;
-    while (pos < s.n) {
-        if (pos > 0 && is_word(PyUnicode_READ(s.kind, s.data, pos - 1))) {
-            pos++;
-            continue;
-        }
-        Py_ssize_t e = trie_match(t, &s, 0, pos, 0);
-        if (e == -2) {
+    Py_ssize_t pos = 0, a, b;
+    int r;
+    while ((r = trie_next(t, &s, &pos, &a, &b)) == 1) {
+        PyObject *x = PyLong_FromSsize_t(a), *y = PyLong_FromSsize_t(b);
+        if (!x || !y || PyList_Append(out, x) || PyList_Append(out, y)) {
+            Py_XDECREF(x);
+            Py_XDECREF(y);
             Py_DECREF(out);
-            PyErr_SetString(PyExc_RecursionError, "trie_spans: term too deep");
             return NULL;
         }
-        if (e >= 0 && e > pos) {
-            PyObject *a = PyLong_FromSsize_t(pos), *b = PyLong_FromSsize_t(e);
-            if (!a || !b || PyList_Append(out, a) || PyList_Append(out, b)) {
-                Py_XDECREF(a);
-                Py_XDECREF(b);
-                Py_DECREF(out);
-                return NULL;
-            }
-            Py_DECREF(a);
-            Py_DECREF(b);
-            pos = e;
-        } else {
-            pos++;
-        }
+        Py_DECREF(x);
+        Py_DECREF(y);
+    }
+    if (r < 0) {
+        Py_DECREF(out);
+        return NULL;
     }
     return out;
 }
@@ -711,17 +726,15 @@ static Py_ssize_t number_unit(const Text *t, Py_ssize_t q, const Unit *units, in
     return space_unit(t, q, units);
 }
 
-/* price_spans(text) -> [start, end, alternative, ...] */
-static PyObject *price_spans(PyObject *Py_UNUSED(self), PyObject *args) {
-    TEXT_ARG(s);
-    PyObject *out = PyList_New(0);
-    if (!out) return NULL;
-    Py_ssize_t p = 0;
-    int prev_digit = 0;
+/* The next match of the bundled price regexes at or after *pp (scanning state: *pp and *prev_digit), as
+ * v = {start, end, alternative}: 1, or 0 when there is none. */
+static int price_next(const Text *sp, Py_ssize_t *pp, int *prev_digit, Py_ssize_t v[3]) {
+    const Text s = *sp;
+    Py_ssize_t p = *pp;
     while (p < s.n) {
         int digit = is_digit(RD(p));
-        if (!digit || prev_digit) {
-            prev_digit = digit;
+        if (!digit || *prev_digit) {
+            *prev_digit = digit;
             p++;
             continue;
         }
@@ -737,16 +750,160 @@ static PyObject *price_spans(PyObject *Py_UNUSED(self), PyObject *args) {
         if (e < 0) { alt = 3; e = number_unit(&s, q, UNITS_K, 1); }
         if (e < 0) { alt = 4; e = number_unit(&s, q, UNITS_OZ, 1); }
         if (e < 0) {
-            prev_digit = 1;
+            *prev_digit = 1;
             p++;
             continue;
         }
-        Py_ssize_t v[3] = {p, e, alt};
+        v[0] = p;
+        v[1] = e;
+        v[2] = alt;
+        *prev_digit = is_digit(RD(e - 1));
+        *pp = e;
+        return 1;
+    }
+    *pp = p;
+    return 0;
+}
+
+/* price_spans(text) -> [start, end, alternative, ...] */
+static PyObject *price_spans(PyObject *Py_UNUSED(self), PyObject *args) {
+    TEXT_ARG(s);
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Py_ssize_t p = 0, v[3];
+    int prev_digit = 0;
+    while (price_next(&s, &p, &prev_digit, v)) {
         if (append_ints(out, v, 3)) { Py_DECREF(out); return NULL; }
-        prev_digit = is_digit(RD(e - 1));
-        p = e;
     }
     return out;
+}
+
+/* ---- lexicon matches ----------------------------------------------------------------------------------
+ * lex_matches(trie or None, text, cache, resolve, price_rows or None, LexMatch) -> (matches, translit):
+ * what Lexicon.match's Python loop builds (lexicon/__init__.py, the reference and the fallback). The trie's
+ * matches, each the LexMatch of its surface's cached fields: cache[surface] is (head, tail, translit) with
+ * head = (term, kind, category, weight) and tail = (lang, via_translit), and a surface not in the cache is
+ * resolve(surface) (which caches it; None: skipped). Then the bundled prices' matches, price_rows[alternative]
+ * = (head, tail). The two lists merged by (start, -end), trie matches first on ties, as the stable sort in
+ * Python. translit: whether a match that may flag the post as transliterated is not inside a handle or link
+ * (the character before it is not one of "@/._"). */
+static PyObject *new_match(PyTypeObject *type, PyObject *head, Py_ssize_t start, Py_ssize_t end, PyObject *tail) {
+    if (!PyTuple_Check(head) || PyTuple_GET_SIZE(head) != 4 || !PyTuple_Check(tail) || PyTuple_GET_SIZE(tail) != 2) {
+        PyErr_SetString(PyExc_ValueError, "lex_matches: a term's fields are not (4-tuple, 2-tuple)");
+        return NULL;
+    }
+    PyObject *a = PyLong_FromSsize_t(start), *b = PyLong_FromSsize_t(end);
+    PyObject *m = (a && b) ? type->tp_alloc(type, 8) : NULL;
+    if (!m) {
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        return NULL;
+    }
+    for (int i = 0; i < 4; i++) PyTuple_SET_ITEM(m, i, Py_NewRef(PyTuple_GET_ITEM(head, i)));
+    PyTuple_SET_ITEM(m, 4, a);
+    PyTuple_SET_ITEM(m, 5, b);
+    PyTuple_SET_ITEM(m, 6, Py_NewRef(PyTuple_GET_ITEM(tail, 0)));
+    PyTuple_SET_ITEM(m, 7, Py_NewRef(PyTuple_GET_ITEM(tail, 1)));
+    return m;
+}
+
+static inline int append_new(PyObject *list, PyObject *item) { /* steals item */
+    if (!item) return -1;
+    int r = PyList_Append(list, item);
+    Py_DECREF(item);
+    return r;
+}
+
+static PyObject *lex_matches(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *capsule, *text, *cache, *resolve, *prices, *type_;
+    if (!PyArg_ParseTuple(args, "OUO!OOO!", &capsule, &text, &PyDict_Type, &cache, &resolve, &prices, &PyType_Type,
+                          &type_))
+        return NULL;
+    PyTypeObject *type = (PyTypeObject *)type_;
+    if (!PyType_IsSubtype(type, &PyTuple_Type) || (prices != Py_None && !PyTuple_Check(prices))) {
+        PyErr_SetString(PyExc_TypeError, "lex_matches: expects a tuple type and a tuple of price rows or None");
+        return NULL;
+    }
+    Trie *t = NULL;
+    if (capsule != Py_None && !(t = (Trie *)PyCapsule_GetPointer(capsule, "narcotrace._textcore.Trie"))) return NULL;
+    Text s = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)};
+    PyObject *words = PyList_New(0), *nums = PyList_New(0), *out = NULL;
+    int translit = 0;
+    if (!words || !nums) goto fail;
+    if (t) {
+        Py_ssize_t pos = 0, a, b;
+        int r;
+        while ((r = trie_next(t, &s, &pos, &a, &b)) == 1) {
+            PyObject *surface = PyUnicode_Substring(text, a, b);
+            if (!surface) goto fail;
+            PyObject *found = PyDict_GetItemWithError(cache, surface);
+            if (found) Py_INCREF(found);
+            else if (!PyErr_Occurred()) found = PyObject_CallOneArg(resolve, surface);
+            Py_DECREF(surface);
+            if (!found) goto fail;
+            if (found == Py_None) {
+                Py_DECREF(found);
+                continue;
+            }
+            if (!PyTuple_Check(found) || PyTuple_GET_SIZE(found) != 3) {
+                Py_DECREF(found);
+                PyErr_SetString(PyExc_ValueError, "lex_matches: a cached surface is not (head, tail, translit)");
+                goto fail;
+            }
+            int may = PyObject_IsTrue(PyTuple_GET_ITEM(found, 2));
+            if (may > 0 && !translit) {
+                Py_UCS4 c = a > 0 ? PyUnicode_READ(s.kind, s.data, a - 1) : 0;
+                translit = a == 0 || !(c == '@' || c == '/' || c == '.' || c == '_');
+            }
+            PyObject *m = may < 0 ? NULL : new_match(type, PyTuple_GET_ITEM(found, 0), a, b, PyTuple_GET_ITEM(found, 1));
+            Py_DECREF(found);
+            if (append_new(words, m)) goto fail;
+        }
+        if (r < 0) goto fail;
+    }
+    if (prices != Py_None) {
+        Py_ssize_t p = 0, v[3];
+        int prev_digit = 0;
+        while (price_next(&s, &p, &prev_digit, v)) {
+            PyObject *row = v[2] < PyTuple_GET_SIZE(prices) ? PyTuple_GET_ITEM(prices, v[2]) : NULL;
+            if (!row || !PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 2) {
+                PyErr_SetString(PyExc_ValueError, "lex_matches: no (head, tail) row for a price alternative");
+                goto fail;
+            }
+            if (append_new(nums, new_match(type, PyTuple_GET_ITEM(row, 0), v[0], v[1], PyTuple_GET_ITEM(row, 1))))
+                goto fail;
+        }
+    }
+    Py_ssize_t nw = PyList_GET_SIZE(words), nn = PyList_GET_SIZE(nums), i = 0, j = 0;
+    if (nn == 0) {
+        out = Py_NewRef(words);
+    } else if (nw == 0) {
+        out = Py_NewRef(nums);
+    } else {
+        if (!(out = PyList_New(0))) goto fail;
+        while (i < nw || j < nn) {
+            PyObject *take;
+            if (j == nn) take = PyList_GET_ITEM(words, i++);
+            else if (i == nw) take = PyList_GET_ITEM(nums, j++);
+            else {
+                PyObject *w = PyList_GET_ITEM(words, i), *n = PyList_GET_ITEM(nums, j);
+                Py_ssize_t ws = PyLong_AsSsize_t(PyTuple_GET_ITEM(w, 4)), we = PyLong_AsSsize_t(PyTuple_GET_ITEM(w, 5));
+                Py_ssize_t ns = PyLong_AsSsize_t(PyTuple_GET_ITEM(n, 4)), ne = PyLong_AsSsize_t(PyTuple_GET_ITEM(n, 5));
+                if (ws < ns || (ws == ns && we >= ne)) take = PyList_GET_ITEM(words, i++);
+                else take = PyList_GET_ITEM(nums, j++);
+            }
+            if (PyList_Append(out, take)) goto fail;
+        }
+    }
+    Py_DECREF(words);
+    Py_DECREF(nums);
+    PyObject *res = Py_BuildValue("(NO)", out, translit ? Py_True : Py_False);
+    return res;
+fail:
+    Py_XDECREF(words);
+    Py_XDECREF(nums);
+    Py_XDECREF(out);
+    return NULL;
 }
 #undef RD
 
@@ -1111,6 +1268,7 @@ static PyMethodDef methods[] = {
     {"mixed_words", mixed_words, METH_VARARGS, "Words mixing digits or scripts (normalize.words)."},
     {"triple_runs", triple_runs, METH_VARARGS, "Runs of a character three times or more (normalize.squash)."},
     {"price_spans", price_spans, METH_VARARGS, "The bundled price regexes' matches (lexicon)."},
+    {"lex_matches", lex_matches, METH_VARARGS, "Lexicon.match's matches: trie and bundled prices, merged."},
     {"linear_scores", linear_scores, METH_VARARGS, "X @ weights for the design matrix of classify.featurise."},
     {"indicator_hints", indicator_hints, METH_VARARGS, "Indicator extractors' first tests in one pass (indicators/base.py)."},
     {"explain_tokens", explain_tokens, METH_VARARGS, "Each word's share of the score, top words per post (classify.explain)."},

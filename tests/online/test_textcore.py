@@ -186,12 +186,56 @@ def test_price_kernel_finds_what_the_bundled_price_regexes_find():
         assert K.price_spans(text) == want, text
 
 
+@needs_kernels
+def test_compiled_lexicon_matcher_builds_what_the_python_loop_builds(tmp_path):
+    # lex_matches: the same LexMatch lists (fields, order, type) and the same translit flag as the Python loop,
+    # from a cold cache and a warm one, with the bundled lexicon and with a user's terms
+    user = tmp_path / "mine.yaml"
+    user.write_text("lang: ru\nterms:\n  - {term: снежинк*, kind: drug, category: cocaine}\n"
+                    "  - {term: закладк* в парке, kind: delivery}\n", encoding="utf-8")
+    for lex in (Lexicon.load(), Lexicon.load([user])):
+        assert lex._compiled
+        terms = [t.term.replace("*", "") for t in lex.terms if t.term][::7]
+        pieces = terms + [" ", "\n", "_", "@", "/", ".", "1", "2 гр", "5000 тг", "17к", "mef", "zakladki", "x"]
+        texts = [normalize(t) for t in CORPUS[::3] + _fuzz(5, 6000, pieces, 8)]
+        flagged = 0
+        for warm in (False, True):
+            if not warm:
+                lex._resolved.clear()
+            for norm in texts:
+                fast, slow = normalize(norm.original), normalize(norm.original)
+                lex._compiled = True
+                got = lex.match(fast)
+                lex._compiled = False
+                want = lex.match(slow)
+                lex._compiled = True
+                assert got == want and all(type(m) is type(w) for m, w in zip(got, want)), norm.original
+                assert ("translit" in fast.flags) == ("translit" in slow.flags), norm.original
+                flagged += "translit" in fast.flags
+        assert flagged > 100
+
+
+@needs_kernels
+def test_compiled_lexicon_matcher_refuses_malformed_cache_entries():
+    lex = Lexicon.load()
+    from narcotrace.online.lexicon import LexMatch
+
+    with pytest.raises(ValueError, match="head, tail"):
+        K.lex_matches(lex._ctrie, "мефедрон", {"мефедрон": ("x",)}, lambda s: None, None, LexMatch)
+    with pytest.raises(ValueError, match="4-tuple"):
+        K.lex_matches(lex._ctrie, "мефедрон", {"мефедрон": (("a",), ("ru", False), False)}, lambda s: None, None,
+                      LexMatch)
+    with pytest.raises(ZeroDivisionError):  # an error in resolve() comes through
+        K.lex_matches(lex._ctrie, "мефедрон", {}, lambda s: 1 / 0, None, LexMatch)
+    assert K.lex_matches(lex._ctrie, "мефедрон", {}, lambda s: None, None, LexMatch) == ([], False)
+
+
 def test_a_lexicon_with_other_number_regexes_runs_them_as_regexes(tmp_path):
     user = tmp_path / "mine.yaml"  # a user's own number regex joins the group: the C matcher does not know it
     user.write_text("lang: ru\nterms:\n  - {regex: '\\d(?<!\\d\\d)\\d*\\s?(?:доз\\w*)(?!\\w)', kind: price}\n",
                     encoding="utf-8")
     lex = Lexicon.load([user])
-    assert lex._price_terms is None
+    assert lex._price_terms is None and not lex._compiled
     found = [m.term for m in lex.match(normalize("2 дозы, 1г по 15 000 тг"))]
     assert any("доз" in t for t in found) and sum(t.startswith("/") for t in found) == 3
 

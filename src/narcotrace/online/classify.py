@@ -19,6 +19,7 @@ indicators, and features without a place in the text (co-occurrences, evasion fl
 
 from __future__ import annotations
 
+import operator
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -167,24 +168,26 @@ def lex_arrays(batch: Sequence[Analysis], n_lex: int) -> LexArrays:
     flat = [m for a in batch for m in a.matches]
     k = len(flat)
     info = _MATCH_INFO
-    rows = []
-    for m in flat:
-        key = (m.kind, m.term, m.category, m.weight)
-        row = info.get(key)
-        if row is None:
-            category_col = (_CATEGORY_INDEX.get(m.category, -1)
-                            if m.category and m.kind in ("drug", "emoji") and m.weight > 0 else -1)
-            row = (_KIND_INDEX.get(m.kind, -1), category_col, zlib.crc32(f"{m.kind}|{m.term}".encode()))
-            if len(info) > 100_000:  # terms are few, but users' lexicons may add regex terms
-                info.clear()
-            info[key] = row
-        rows.append(row)
+    rows = [info.get(m[:4]) or _match_info(m) for m in flat]  # m[:4]: term, kind, category, weight
     arr = np.asarray(rows, dtype=np.int64).reshape(k, 3)
     return LexArrays(np.repeat(np.arange(len(batch), dtype=np.int64), per_post), arr[:, 0],
-                     np.fromiter((m.weight for m in flat), dtype=np.float64, count=k), arr[:, 1], arr[:, 2] % n_lex)
+                     np.fromiter(map(_WEIGHT, flat), dtype=np.float64, count=k), arr[:, 1], arr[:, 2] % n_lex)
+
+
+def _match_info(m: LexMatch) -> tuple[int, int, int]:
+    """A match's kind index, dense column of its drug category (-1: none) and hashed column (before the modulo);
+    cached by its term's fields."""
+    category_col = (_CATEGORY_INDEX.get(m.category, -1)
+                    if m.category and m.kind in ("drug", "emoji") and m.weight > 0 else -1)
+    row = (_KIND_INDEX.get(m.kind, -1), category_col, zlib.crc32(f"{m.kind}|{m.term}".encode()))
+    if len(_MATCH_INFO) > 100_000:  # terms are few, but users' lexicons may add regex terms
+        _MATCH_INFO.clear()
+    _MATCH_INFO[m[:4]] = row
+    return row
 
 
 _MATCH_INFO: dict[tuple, tuple[int, int, int]] = {}
+_WEIGHT = operator.itemgetter(3)  # LexMatch.weight
 _IND_COLUMN = {k: i for i, k in enumerate(_INDICATOR_KINDS)}
 _FLAG_COLUMN = {f: i for i, f in enumerate(FLAGS)}
 

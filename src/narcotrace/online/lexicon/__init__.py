@@ -148,6 +148,12 @@ class Lexicon:
             self._regex_rxs.append((re.compile(_NUMBER_PREFIX + "(?:" + "|".join(grouped) + ")"), None))
         # the terms of the C price matcher's alternatives, when the number regexes are the bundled ones
         self._price_terms = prices if KERNELS is not None and tuple(bodies) == _PRICE_BODIES else None
+        # With no regex terms but the bundled prices, the compiled matcher builds the whole list (lex_matches)
+        self._price_rows = (tuple(((t.label, t.kind, t.category, t.weight), (t.lang, False)) for t in prices)
+                            if self._price_terms is not None else None)
+        self._compiled = (KERNELS is not None and (self._rx is None or self._ctrie is not None)
+                          and all(term is None for _, term in self._regex_rxs)
+                          and (not self._regex_rxs or self._price_rows is not None))
 
     # -- loading
 
@@ -165,8 +171,14 @@ class Lexicon:
 
     def match(self, norm: Normalized) -> list[LexMatch]:
         """Every term found in the normalised post, left to right, non-overlapping (longest phrase wins)."""
-        out: list[LexMatch] = []
         text = norm.text
+        if self._compiled:  # the loops below, in C
+            out, translit = KERNELS.lex_matches(self._ctrie, text, self._resolved, self._surface_fields,
+                                                self._price_rows, LexMatch)
+            if translit:
+                norm.flags.add("translit")
+            return out
+        out: list[LexMatch] = []
         if self._rx is not None:
             cache = self._resolved
             if self._ctrie is not None:
@@ -179,16 +191,9 @@ class Lexicon:
                 surface = text[start:end]
                 found = cache.get(surface)
                 if found is None:
-                    resolved = _resolve(self._trie, surface)
-                    if resolved is None:  # cannot happen: the pattern is built from the same trie
+                    found = self._surface_fields(surface)
+                    if found is None:  # cannot happen: the pattern is built from the same trie
                         continue
-                    t, via_translit = resolved
-                    # the match's fields but its span, and whether it may flag the post as translit
-                    found = ((t.label, t.kind, t.category, t.weight), (t.lang, via_translit),
-                             via_translit and "_" not in surface)
-                    if len(cache) > 200_000:  # bounded: surfaces repeat, but a corpus may be huge
-                        cache.clear()
-                    cache[surface] = found
                 head, tail, translit = found
                 # a handle or link that spells a word in Latin ("@otzyv_mix") is a name, not evasion
                 if translit and (start == 0 or text[start - 1] not in "@/._"):
@@ -210,6 +215,20 @@ class Lexicon:
             if len(out) > n_words:
                 out.sort(key=lambda x: (x.start, -x.end))
         return out
+
+    def _surface_fields(self, surface: str) -> tuple | None:
+        """What a match of `surface` holds but its span: (term, kind, category, weight), (lang, via_translit),
+        and whether it may flag the post as transliterated; cached by surface (None: no term spells it)."""
+        resolved = _resolve(self._trie, surface)
+        if resolved is None:
+            return None
+        t, via_translit = resolved
+        found = ((t.label, t.kind, t.category, t.weight), (t.lang, via_translit), via_translit and "_" not in surface)
+        cache = self._resolved
+        if len(cache) > 200_000:  # bounded: surfaces repeat, but a corpus may be huge
+            cache.clear()
+        cache[surface] = found
+        return found
 
     def __len__(self) -> int:
         return len(self.terms)
