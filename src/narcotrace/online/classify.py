@@ -168,25 +168,37 @@ def lex_arrays(batch: Sequence[Analysis], n_lex: int) -> LexArrays:
     flat = [m for a in batch for m in a.matches]
     k = len(flat)
     info = _MATCH_INFO
-    rows = [info.get(m[:4]) or _match_info(m) for m in flat]  # m[:4]: term, kind, category, weight
-    arr = np.asarray(rows, dtype=np.int64).reshape(k, 3)
+    # each match's row of the term table, by its first four fields (term, kind, category, weight)
+    at = np.fromiter([info.get(m[:4]) or _match_info(m) for m in flat], dtype=np.int64, count=k)
+    arr = _match_table()[at]
     return LexArrays(np.repeat(np.arange(len(batch), dtype=np.int64), per_post), arr[:, 0],
                      np.fromiter(map(_WEIGHT, flat), dtype=np.float64, count=k), arr[:, 1], arr[:, 2] % n_lex)
 
 
-def _match_info(m: LexMatch) -> tuple[int, int, int]:
-    """A match's kind index, dense column of its drug category (-1: none) and hashed column (before the modulo);
-    cached by its term's fields."""
+def _match_info(m: LexMatch) -> int:
+    """The row, in the term table, of a match's kind index, the dense column of its drug category (-1: none)
+    and its hashed column (before the modulo); added on the term's first match (rows from 1: 0 is falsy)."""
+    if len(_MATCH_ROWS) > 100_000:  # terms are few, but users' lexicons may add regex terms
+        _MATCH_INFO.clear()
+        del _MATCH_ROWS[1:]
     category_col = (_CATEGORY_INDEX.get(m.category, -1)
                     if m.category and m.kind in ("drug", "emoji") and m.weight > 0 else -1)
-    row = (_KIND_INDEX.get(m.kind, -1), category_col, zlib.crc32(f"{m.kind}|{m.term}".encode()))
-    if len(_MATCH_INFO) > 100_000:  # terms are few, but users' lexicons may add regex terms
-        _MATCH_INFO.clear()
-    _MATCH_INFO[m[:4]] = row
-    return row
+    _MATCH_ROWS.append((_KIND_INDEX.get(m.kind, -1), category_col, zlib.crc32(f"{m.kind}|{m.term}".encode())))
+    _MATCH_INFO[m[:4]] = len(_MATCH_ROWS) - 1
+    return len(_MATCH_ROWS) - 1
 
 
-_MATCH_INFO: dict[tuple, tuple[int, int, int]] = {}
+def _match_table() -> np.ndarray:
+    """_MATCH_ROWS as an array (rebuilt when rows were added)."""
+    global _MATCH_ARRAY
+    if len(_MATCH_ARRAY) != len(_MATCH_ROWS):
+        _MATCH_ARRAY = np.asarray(_MATCH_ROWS, dtype=np.int64).reshape(-1, 3)
+    return _MATCH_ARRAY
+
+
+_MATCH_INFO: dict[tuple, int] = {}
+_MATCH_ROWS: list[tuple[int, int, int]] = [(-1, -1, 0)]
+_MATCH_ARRAY = np.zeros((0, 3), dtype=np.int64)
 _WEIGHT = operator.itemgetter(3)  # LexMatch.weight
 _IND_COLUMN = {k: i for i, k in enumerate(_INDICATOR_KINDS)}
 _FLAG_COLUMN = {f: i for i, f in enumerate(FLAGS)}
