@@ -428,12 +428,11 @@ class PostClassifier:
         labels = label_from_proba(proba, t)
         explanations = self.explain(batch, feats, proba) if explain else [[] for _ in batch]
         out = []
-        for i, a in enumerate(batch):
-            label = labels[i]
+        # whole columns to Python floats at once (the same values as float() of each element)
+        for a, label, score, row, expl in zip(batch, labels, (1.0 - proba[:, 0]).tolist(), proba.tolist(),
+                                              explanations):
             cats = post_categories(a.matches) if label != "none" else []
-            out.append(Classification(float(1.0 - proba[i, 0]), label,
-                                      {c: float(proba[i, j]) for j, c in enumerate(LABELS)}, cats,
-                                      explanations[i]))
+            out.append(Classification(score, label, dict(zip(LABELS, row)), cats, expl))
         return out
 
     # -- explanation
@@ -615,7 +614,7 @@ def label_from_proba(proba: np.ndarray, threshold: float) -> list[str]:
     """sale/recruitment (the likelier) when P(sale or recruitment) >= threshold, else none."""
     positive = (1.0 - proba[:, 0]) >= threshold
     which = np.where(proba[:, 2] >= proba[:, 1], "sale", "recruitment")
-    return [str(w) if p else "none" for w, p in zip(which, positive)]
+    return [w if p else "none" for w, p in zip(which.tolist(), positive.tolist())]
 
 
 def post_categories(matches: Sequence[LexMatch]) -> list[str]:
