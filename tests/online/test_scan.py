@@ -145,66 +145,6 @@ def test_writes_before_the_last_take_whole_row_groups_and_store_what_one_write_w
     assert [grown for _, grown, _ in writes["row groups"]] == [4, 4, 4, 4, 0]
 
 
-def test_writes_delete_only_when_an_id_may_already_be_stored(tmp_path, monkeypatch):
-    # a scan of new posts inserts without scanning the tables for its ids; an id written earlier in the scan, or
-    # stored before it, makes the write delete first, so the post is replaced, not doubled
-    from contextlib import contextmanager
-
-    from narcotrace.online import scan
-    from narcotrace.workspace import Workspace
-
-    statements = []
-    real = Workspace.transaction
-
-    @contextmanager
-    def recording(self, **frames):
-        with real(self, **frames) as con:
-            class Con:
-                def execute(self, sql, *args):
-                    statements.append(sql.split()[0])
-                    return con.execute(sql, *args)
-            yield Con()
-
-    monkeypatch.setattr(Workspace, "transaction", recording)
-    monkeypatch.setattr(scan, "DUCKDB_ROW_GROUP", 4)
-    monkeypatch.setattr(scan, "FLUSH_POSTS", 4)
-    ws = Workspace.open(tmp_path / "ws")
-    new = write_jsonl(tmp_path / "new.jsonl", [dict(p, id=f"{p['id']}-{i}") for i in range(3) for p in POSTS])
-    scan_paths(ws, [new], batch_size=4, workers=1, show_progress=False)
-    assert "INSERT" in statements and "DELETE" not in statements
-    statements.clear()
-    again = write_jsonl(tmp_path / "again.jsonl", [dict(POSTS[0], id="fresh-1"), dict(POSTS[1], id="s2-0")])
-    scan_paths(ws, [again], workers=1, show_progress=False)  # s2-0 is stored already
-    assert statements.count("DELETE") == 2
-    assert ws.count("posts") == 13
-    statements.clear()
-    twice = write_jsonl(tmp_path / "twice.jsonl", [dict(p, id=f"t-{i}") for i, p in enumerate(POSTS * 2)][:6]
-                        + [dict(POSTS[0], id="t-0")])  # t-0 again, after two writes
-    scan_paths(ws, [twice], batch_size=4, workers=1, show_progress=False)
-    assert statements.count("DELETE") == 2 and ws.count("posts") == 13 + 6
-    ws.close()
-
-
-def test_stored_id_hashes_answer_for_every_stored_id():
-    import numpy as np
-
-    from narcotrace.online.scan import _StoredIds
-
-    ids = _StoredIds([])
-    rng = np.random.default_rng(3)
-    stored = rng.integers(0, 2**63, 50_000, dtype=np.int64).astype(np.uint64)
-    for part in np.array_split(stored, 40):  # more writes than chunks are kept apart
-        ids.add(part)
-    assert len(ids.chunks) <= 17 and ids.n == len(stored)
-    assert all(ids.may_hold(stored[i:i + 1]) for i in range(0, len(stored), 97))
-    fresh = rng.integers(0, 2**63, 10_000, dtype=np.int64).astype(np.uint64)
-    assert not ids.may_hold(np.setdiff1d(fresh, stored))
-    assert ids.may_hold(np.concatenate([np.setdiff1d(fresh, stored), stored[-1:]]))
-    ids.MAX_IDS = 55_000
-    ids.add(fresh)  # past the cap: no longer held, every write may replace
-    assert ids.chunks is None and ids.may_hold(fresh[:1])
-
-
 def test_workers_give_the_same_results_in_order(workspace, tmp_path):
     rows = [dict(p, id=f"{p['id']}-{i}") for i in range(5) for p in POSTS]
     src = write_jsonl(tmp_path / "many.jsonl", rows)

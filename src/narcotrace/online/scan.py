@@ -554,49 +554,6 @@ def _timestamps(values: list[datetime | None]) -> pa.Array:
     return pa.array(micros, pa.int64()).cast(pa.timestamp("us"))
 
 
-class _StoredIds:
-    """DuckDB's 64-bit hash of every post id in the workspace (`posts` and `indicators`), in sorted chunks: a write
-    whose ids hash to none of them replaces nothing, and skips its DELETEs. Those scanned the whole of both tables
-    at every write, for nothing in a scan of new posts: ~4 µs a post of the main process at 1 M posts. Equal ids
-    hash equal, so a stored id is never missed; a collision (about one in 10^7 at 1 M posts) only costs the
-    DELETEs. Workspaces above MAX_IDS post ids are not held (8 bytes an id): their writes always delete."""
-
-    MAX_IDS = 20_000_000
-
-    def __init__(self, chunks: list[np.ndarray] | None) -> None:
-        self.chunks = chunks  # None: not held, every write may replace
-        self.n = sum(len(c) for c in chunks or ())
-
-    @classmethod
-    def of(cls, con) -> _StoredIds:
-        n = con.execute("SELECT (SELECT count(*) FROM posts) + (SELECT count(*) FROM indicators)").fetchone()[0]
-        if n > cls.MAX_IDS:
-            return cls(None)
-        found = con.execute("SELECT DISTINCT h FROM (SELECT hash(post_id) AS h FROM posts UNION ALL "
-                            "SELECT hash(post_id) FROM indicators)").fetchnumpy()["h"]
-        return cls([np.sort(found)] if len(found) else [])
-
-    def may_hold(self, hashes: np.ndarray) -> bool:
-        if self.chunks is None:
-            return True
-        for chunk in self.chunks:
-            at = np.minimum(np.searchsorted(chunk, hashes), len(chunk) - 1)
-            if np.any(chunk[at] == hashes):
-                return True
-        return False
-
-    def add(self, hashes: np.ndarray) -> None:
-        if self.chunks is None:
-            return
-        self.n += len(hashes)
-        if self.n > self.MAX_IDS:
-            self.chunks = None
-        elif len(hashes):
-            self.chunks.append(np.sort(hashes))
-            if len(self.chunks) > 16:  # each look-up searches every chunk: merge them now and then
-                self.chunks = [np.sort(np.concatenate(self.chunks))]
-
-
 class _Writer:
     """Buffers classified batches as Arrow tables and writes them in few, large transactions.
 
@@ -620,7 +577,6 @@ class _Writer:
             "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'posts' AND constraint_type = 'PRIMARY KEY'"
         ).fetchone()[0])
         self._set_memory_limit()
-        self._ids = _StoredIds.of(ws.con)
         # One DuckDB thread for the writes: the workers hold the other cores, and the compression of a flush
         # on two threads took ~40 % more CPU in all (25 against 15 µs a post, measured at 400,000 posts).
         self.threads_before = ws.con.execute("SELECT current_setting('threads')").fetchone()[0]
@@ -707,12 +663,9 @@ class _Writer:
         self._stored += posts_tbl.num_rows
         self._set_memory_limit()
         with self.ws.transaction(_scan_posts=posts_tbl, _scan_inds=ind_tbl) as con:
-            hashes = con.execute("SELECT hash(post_id) AS h FROM _scan_posts").fetchnumpy()["h"]
-            if self._ids.may_hold(hashes):
-                # delete-then-insert is cheaper than INSERT OR REPLACE on the primary key, and replaces the same
-                con.execute("DELETE FROM indicators WHERE post_id IN (SELECT post_id FROM _scan_posts)")
-                con.execute("DELETE FROM posts WHERE post_id IN (SELECT post_id FROM _scan_posts)")
+            # delete-then-insert is cheaper than INSERT OR REPLACE on the primary key, and replaces the same
+            con.execute("DELETE FROM indicators WHERE post_id IN (SELECT post_id FROM _scan_posts)")
+            con.execute("DELETE FROM posts WHERE post_id IN (SELECT post_id FROM _scan_posts)")
             con.execute("INSERT INTO posts BY NAME SELECT * FROM _scan_posts")
             con.execute("INSERT INTO indicators BY NAME SELECT * FROM _scan_inds")
-        self._ids.add(hashes)
         self._stored = self.ws.count("posts")
