@@ -236,3 +236,20 @@ def test_a_model_file_with_other_scikit_learn_objects_is_loaded_in_full(tmp_path
     m.save(path, dict(m.card, version="other"))
     loaded = load_model(path, scoring_only=True)
     assert not loaded.scoring_only and loaded.version == "other"
+
+
+def test_lexicon_arrays_stay_right_when_the_term_table_is_cleared(lex, monkeypatch):
+    # the term table is cleared when it grows past its bound, between batches only: every match keeps its own
+    # kind, category and column whatever the table held before
+    from narcotrace.online import classify as cl
+
+    batch = [analyse(t, lex) for t in ("Мефедрон 1г 12000 тг, закладки магнитом", "шишки бошки 2г, клад",
+                                       "фен и соль, работа курьером 100к в неделю")]
+    want = cl.lex_arrays(batch, 8192)
+    for _ in range(3):
+        monkeypatch.setattr(cl, "_MATCH_ROWS", cl._MATCH_ROWS + [(0, 0, 0)] * 100_001)  # past the bound
+        cl._MATCH_INFO.pop(batch[-1].matches[-1][:4], None)  # a term met again only after the others
+        got = cl.lex_arrays(batch, 8192)
+        for f in ("doc", "kind", "weight", "cat", "col"):
+            assert getattr(got, f).tolist() == getattr(want, f).tolist()
+        assert len(cl._MATCH_ROWS) < 1000

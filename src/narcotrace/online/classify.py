@@ -168,6 +168,9 @@ def lex_arrays(batch: Sequence[Analysis], n_lex: int) -> LexArrays:
     flat = [m for a in batch for m in a.matches]
     k = len(flat)
     info = _MATCH_INFO
+    if len(_MATCH_ROWS) > 100_000:  # terms are few, but users' lexicons may add regex terms; never mid-batch
+        info.clear()
+        del _MATCH_ROWS[1:]
     # each match's row of the term table, by its first four fields (term, kind, category, weight)
     at = np.fromiter([info.get(m[:4]) or _match_info(m) for m in flat], dtype=np.int64, count=k)
     arr = _match_table()[at]
@@ -178,9 +181,6 @@ def lex_arrays(batch: Sequence[Analysis], n_lex: int) -> LexArrays:
 def _match_info(m: LexMatch) -> int:
     """The row, in the term table, of a match's kind index, the dense column of its drug category (-1: none)
     and its hashed column (before the modulo); added on the term's first match (rows from 1: 0 is falsy)."""
-    if len(_MATCH_ROWS) > 100_000:  # terms are few, but users' lexicons may add regex terms
-        _MATCH_INFO.clear()
-        del _MATCH_ROWS[1:]
     category_col = (_CATEGORY_INDEX.get(m.category, -1)
                     if m.category and m.kind in ("drug", "emoji") and m.weight > 0 else -1)
     _MATCH_ROWS.append((_KIND_INDEX.get(m.kind, -1), category_col, zlib.crc32(f"{m.kind}|{m.term}".encode())))
