@@ -246,6 +246,9 @@ def test_lexicon_arrays_stay_right_when_the_term_table_is_cleared(lex, monkeypat
     batch = [analyse(t, lex) for t in ("Мефедрон 1г 12000 тг, закладки магнитом", "шишки бошки 2г, клад",
                                        "фен и соль, работа курьером 100к в неделю")]
     want = cl.lex_arrays(batch, 8192)
+    # the table's three parts are the module's; each is put back as it was after the test
+    monkeypatch.setattr(cl, "_MATCH_INFO", dict(cl._MATCH_INFO))
+    monkeypatch.setattr(cl, "_MATCH_ARRAY", cl._MATCH_ARRAY)
     for _ in range(3):
         monkeypatch.setattr(cl, "_MATCH_ROWS", cl._MATCH_ROWS + [(0, 0, 0)] * 100_001)  # past the bound
         cl._MATCH_INFO.pop(batch[-1].matches[-1][:4], None)  # a term met again only after the others
