@@ -98,8 +98,6 @@ class Cards(Extractor):
     gate = hints.FOUR_DIGITS
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if not scan.hints & hints.FOUR_DIGITS:
-            return
         for m in _CANDIDATE.finditer(scan.text):
             start, end = m.span()
             raw = m.group()

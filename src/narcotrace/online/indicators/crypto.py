@@ -114,8 +114,6 @@ class Crypto(Extractor):
     gate = hints.LONG_TOKEN
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if not scan.hints & hints.LONG_TOKEN:
-            return
         for m in _CANDIDATE.finditer(scan.text):
             if not scan.free(*m.span()):
                 continue

@@ -21,8 +21,6 @@ class Ibans(Extractor):
     gate = hints.IBAN_START
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if not scan.hints & hints.IBAN_START:
-            return
         for m in _CANDIDATE.finditer(scan.text):
             raw = m.group()
             # A grouped IBAN may run into the next word ("KZ86 125K ZT50 0410 0100 СРОЧНО" is fine, but

@@ -108,8 +108,6 @@ class WhatsAppLinks(Extractor):
     gate = hints.WA_LINK
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if "wa.me" not in scan.lower and "whatsapp.com" not in scan.lower:
-            return
         for m in _WHATSAPP.finditer(scan.text):
             canonical = identifiers.phone("+" + m.group("digits"))
             end = m.end()
@@ -126,8 +124,6 @@ class Phones(Extractor):
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         text = scan.text
-        if not scan.hints & hints.DIGIT_RUN:
-            return
         if scan.hints & hints.LETTER_GLUED:  # "8 7O7 ...", "Tel8701...": the phone view of the text
             text = _O_FOR_ZERO.sub(lambda m: "0" * len(m.group()), text)
             text = _LATIN_CONTACT_GLUED.sub(lambda m: " " * len(m.group()), text)

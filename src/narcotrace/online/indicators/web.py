@@ -124,8 +124,6 @@ class Emails(Extractor):
     gate = hints.AT
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if "@" not in scan.text:
-            return
         for m in _at_tokens(scan.lower, _EMAIL):
             host = _strip_trailing(m.group("host"))
             if registered_domain(host) is None or not scan.free(m.start(), m.end()):
@@ -142,8 +140,6 @@ class Onions(Extractor):
     gate = hints.ONION
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
-        if ".onion" not in scan.lower:
-            return
         for m in _ONION.finditer(scan.lower):
             addr = m.group("addr")
             host = addr + ".onion"
@@ -274,8 +270,6 @@ class Defanged(Extractor):
 
     def extract(self, scan: Scan) -> Iterator[Indicator]:
         low = scan.lower
-        if not scan.hints & hints.DEFANG:
-            return
         for m in self._candidates(low):
             written = m.group("host")
             seps = _DEFANG_SEP.findall(written)
